@@ -168,7 +168,9 @@ pub trait Directory: Send + Sync {
 // ---------------------------------------------------------------------------------------------
 
 /// The kinds of subject that appear in TMC and Kubernetes bindings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SubjectKind {
     User,
@@ -177,7 +179,9 @@ pub enum SubjectKind {
     ServiceAccount,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub struct Subject {
     /// USER, GROUP or SERVICE_ACCOUNT.
     pub kind: SubjectKind,
@@ -206,7 +210,9 @@ impl Subject {
 }
 
 /// A TMC resource that carries an IAM policy.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TmcScope {
     /// The whole TMC organization.
