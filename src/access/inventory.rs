@@ -55,11 +55,13 @@ pub async fn tmc_scopes(tmc: &dyn TmcIam) -> (Vec<TmcScope>, Vec<BackendError>) 
     }
     match clusters {
         Ok(clusters) => {
-            let namespaces: Vec<_> = stream::iter(clusters.iter())
+            // Futures are built up front: a stream of closures over borrowed items trips the
+            // compiler's higher-ranked lifetime check once the future must be Send.
+            let lookups: Vec<_> = clusters
+                .iter()
                 .map(|cluster| async move { (cluster, tmc.namespaces(cluster).await) })
-                .buffered(FAN_OUT)
-                .collect()
-                .await;
+                .collect();
+            let namespaces: Vec<_> = stream::iter(lookups).buffered(FAN_OUT).collect().await;
             for (cluster, listed) in namespaces {
                 scopes.push(TmcScope::Cluster {
                     name: cluster.name.clone(),
@@ -84,14 +86,14 @@ pub async fn tmc_scopes(tmc: &dyn TmcIam) -> (Vec<TmcScope>, Vec<BackendError>) 
 
 async fn scan_tmc(tmc: &dyn TmcIam) -> (Vec<(TmcScope, Vec<TmcRoleBinding>)>, Vec<BackendError>) {
     let (scopes, mut errors) = tmc_scopes(tmc).await;
-    let policies: Vec<_> = stream::iter(scopes)
+    let reads: Vec<_> = scopes
+        .into_iter()
         .map(|scope| async move {
             let policy = tmc.policy(&scope).await;
             (scope, policy)
         })
-        .buffered(FAN_OUT)
-        .collect()
-        .await;
+        .collect();
+    let policies: Vec<_> = stream::iter(reads).buffered(FAN_OUT).collect().await;
     let mut found = Vec::new();
     for (scope, policy) in policies {
         match policy {
@@ -104,11 +106,12 @@ async fn scan_tmc(tmc: &dyn TmcIam) -> (Vec<(TmcScope, Vec<TmcRoleBinding>)>, Ve
 }
 
 async fn scan_tap(rbac: &dyn ClusterRbac) -> (Vec<RbacBinding>, Vec<BackendError>) {
-    let listed: Vec<_> = stream::iter(rbac.clusters())
+    let reads: Vec<_> = rbac
+        .clusters()
+        .into_iter()
         .map(|cluster| async move { rbac.bindings(&cluster).await })
-        .buffered(FAN_OUT)
-        .collect()
-        .await;
+        .collect();
+    let listed: Vec<_> = stream::iter(reads).buffered(FAN_OUT).collect().await;
     let mut bindings = Vec::new();
     let mut errors = Vec::new();
     for result in listed {

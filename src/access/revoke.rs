@@ -282,15 +282,15 @@ pub async fn execute(
 ) -> Vec<ActionResult> {
     let (bindings, directory): (Vec<_>, Vec<_>) =
         plan.actions.iter().partition(|a| a.system != System::Csp);
-    let mut results: Vec<ActionResult> = stream::iter(bindings)
+    let runs: Vec<_> = bindings
+        .into_iter()
         .map(|action| async move {
             let result = run(systems, action).await;
             on_done(action, &result);
             result
         })
-        .buffered(FAN_OUT)
-        .collect()
-        .await;
+        .collect();
+    let mut results: Vec<ActionResult> = stream::iter(runs).buffered(FAN_OUT).collect().await;
     let bindings_ok = results.iter().all(ActionResult::succeeded);
     for action in directory {
         let result = if bindings_ok {

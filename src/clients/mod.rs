@@ -12,3 +12,23 @@ use crate::config::Config;
 pub async fn connect(_config: &Config) -> Result<Systems, BackendError> {
     todo!("clients::connect")
 }
+
+pub mod check {
+    //! Placeholder until the clients land: `tanzu-mcp check`.
+    use crate::config::Config;
+
+    pub struct CheckReport;
+    impl CheckReport {
+        pub fn ok(&self) -> bool {
+            false
+        }
+    }
+    impl std::fmt::Display for CheckReport {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("check: not implemented")
+        }
+    }
+    pub async fn run(_config: &Config) -> CheckReport {
+        CheckReport
+    }
+}
