@@ -38,13 +38,11 @@ fn tool_files_match_the_code() {
     let names: Vec<&str> = tools.iter().map(|(n, _)| n.as_str()).collect();
     for entry in std::fs::read_dir(DIR).unwrap() {
         let file = entry.unwrap().file_name().into_string().unwrap();
-        if let Some(stem) = file
+        let stem = file
             .strip_suffix(".json")
-            .filter(|s| !s.ends_with("_current"))
-        {
-            if !names.contains(&stem) {
-                drifted.push(format!("tools/{file} names no tool the code has"));
-            }
+            .filter(|s| !s.ends_with("_current"));
+        if let Some(stem) = stem.filter(|s| !names.contains(s)) {
+            drifted.push(format!("tools/{stem}.json names no tool the code has"));
         }
     }
     assert!(
