@@ -66,6 +66,9 @@ struct ServeArgs {
     tools: Option<Vec<String>>,
     #[arg(long, value_enum, default_value = "elicit")]
     confirm: ConfirmMode,
+    /// Seconds a confirmation token stays valid (with --confirm token).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    confirm_ttl: u64,
     /// Append one JSON line per attempted change to this file.
     #[arg(long)]
     audit_log: Option<PathBuf>,
@@ -237,6 +240,7 @@ async fn run_serve(args: ServeArgs) -> CliResult {
             ConfirmMode::Elicit => server::ConfirmMode::Elicit,
             ConfirmMode::Token => server::ConfirmMode::Token,
         },
+        confirm_ttl: Some(std::time::Duration::from_secs(args.confirm_ttl)),
         audit_log: args.audit_log,
     };
     let backend = backend(args.sandbox, args.config.as_deref()).await?;

@@ -44,6 +44,8 @@ pub struct ServerOptions {
     /// Offer only these tools (after `read_only`).
     pub tools: Option<Vec<String>>,
     pub confirm: ConfirmMode,
+    /// How long a confirmation token stays valid (`--confirm token`); default 300 s.
+    pub confirm_ttl: Option<std::time::Duration>,
     pub audit_log: Option<PathBuf>,
 }
 
@@ -72,7 +74,7 @@ impl TanzuMcp {
         let shared = Shared {
             systems,
             confirm: options.confirm,
-            tokens: ConfirmationTokens::new(DEFAULT_TOKEN_TTL),
+            tokens: ConfirmationTokens::new(options.confirm_ttl.unwrap_or(DEFAULT_TOKEN_TTL)),
             approvals: ApprovalState::new(),
             audit,
         };
