@@ -383,7 +383,7 @@ async fn unknown_resources_are_404() {
         "/v1alpha1/clustergroups:iam/no-such-group".to_string(),
         "/v1alpha1/workspaces:iam/no-such-workspace".to_string(),
         "/v1alpha1/clusters/dev-cluster-1/namespaces:iam/no-such-ns".to_string(),
-        format!("/v1alpha1/organization:iam?fullName.orgId=other-org"),
+        "/v1alpha1/organization:iam?fullName.orgId=other-org".to_string(),
         "/v1alpha1/clusters/no-such-cluster".to_string(),
     ] {
         let (status, body) = get_json(&format!("{base}{path}"), &token).await;
