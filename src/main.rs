@@ -144,22 +144,72 @@ async fn run_sandbox(args: SandboxArgs) -> CliResult {
         (
             2,
             format!(
-                "sandbox: cannot listen on {} ({e}); pass --listen",
+                "sandbox: cannot listen on {} ({e}); pass another address with --listen",
                 args.listen
             ),
         )
     })?;
-    println!("sandbox listening on http://{}", sandbox.addr());
-    if let Some(dir) = args.write_config {
-        let toml = sandbox.write_config(&dir).map_err(|e| {
-            (
-                1,
-                format!("sandbox: cannot write config to {}: {e}", dir.display()),
-            )
-        })?;
-        println!("wrote {}", toml.display());
-        println!("next: tanzu-mcp serve --config {}", toml.display());
+    // The sandbox command is interactive: telling the human where it listens and what to run
+    // next is its output, so it goes to stdout.
+    println!("sandbox listening on {}", sandbox.base_url());
+    println!("  CSP   {}/csp/gateway/am/api/...", sandbox.base_url());
+    println!("  TMC   {}/v1alpha1/...", sandbox.base_url());
+    for name in sandbox.tap_clusters().iter().take(3) {
+        println!("  TAP   {}/k8s/{name}", sandbox.base_url());
     }
-    let _ = tokio::signal::ctrl_c().await;
+    match args.write_config {
+        Some(dir) => {
+            let toml = sandbox.write_config(&dir).map_err(|e| {
+                (
+                    1,
+                    format!("sandbox: cannot write config to {}: {e}", dir.display()),
+                )
+            })?;
+            let first = sandbox
+                .tap_clusters()
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            println!(
+                "wrote {}, kubeconfig and api-token in {}",
+                toml.display(),
+                dir.display()
+            );
+            println!("next:");
+            println!("  tanzu-mcp serve --config {}", toml.display());
+            println!(
+                "  kubectl --kubeconfig {} --context {first} get clusterrolebindings",
+                dir.join("kubeconfig").display()
+            );
+        }
+        None => println!(
+            "next: rerun with --write-config DIR to get a config for `tanzu-mcp serve --config`"
+        ),
+    }
+    println!("stop with Ctrl-C");
+    shutdown_signal().await;
+    sandbox.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
 }
