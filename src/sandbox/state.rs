@@ -230,6 +230,7 @@ impl PolicyScope {
     }
 }
 
+#[derive(Clone)]
 pub struct Policy {
     pub uid: String,
     pub resource_version: u64,
