@@ -128,23 +128,3 @@ pub async fn build(config: &Config, options: ClientOptions) -> Result<Clients, B
         tokens,
     })
 }
-
-pub mod check {
-    //! Placeholder until the clients land: `tanzu-mcp check`.
-    use crate::config::Config;
-
-    pub struct CheckReport;
-    impl CheckReport {
-        pub fn ok(&self) -> bool {
-            false
-        }
-    }
-    impl std::fmt::Display for CheckReport {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("check: not implemented")
-        }
-    }
-    pub async fn run(_config: &Config) -> CheckReport {
-        CheckReport
-    }
-}
