@@ -153,7 +153,10 @@ async fn subjects_are_added_and_removed_by_patch_never_put() {
         .await
         .expect("add");
     let policy = tmc.policy(&scope).await.expect("read");
-    assert_eq!(subjects_of(&policy, "cluster.edit"), [bob.clone()]);
+    assert_eq!(
+        subjects_of(&policy, "cluster.edit"),
+        std::slice::from_ref(&bob)
+    );
 
     tmc.remove_binding(&scope, "cluster.edit", &bob)
         .await
