@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
 use super::state::AppState;
-use super::{csp, k8s_rbac, tmc};
+use super::{csp, k8s_api, tmc};
 
 /// Issued CSP access tokens and when each expires. Uses tokio's clock so tests can pause time.
 pub struct TokenStore {
@@ -117,6 +117,6 @@ pub async fn require_k8s_token(
     if ok {
         next.run(request).await
     } else {
-        k8s_rbac::KubeError::unauthorized().into_response()
+        k8s_api::KubeError::unauthorized().into_response()
     }
 }

@@ -619,7 +619,7 @@ fn build_tap_cluster(role: TapRole, with_people: bool, ids: &mut IdGen) -> KubeC
     if with_people && role == TapRole::Dev {
         let metadata = meta(&mut cluster, ids, "alice-admin", Some("dev-team"));
         cluster.role_bindings.insert(
-            ("dev-team".to_string(), "alice-admin".to_string()),
+            KubeCluster::role_binding_key("dev-team", "alice-admin"),
             RoleBinding {
                 metadata,
                 role_ref: cluster_role_ref("admin"),

@@ -14,8 +14,11 @@ pub mod control;
 pub mod csp;
 pub mod data;
 pub mod faults;
+pub mod k8s_api;
 pub mod k8s_discovery;
+pub mod k8s_proto;
 pub mod k8s_rbac;
+pub mod listener;
 pub mod state;
 pub mod tmc;
 
@@ -60,11 +63,29 @@ pub fn app(state: AppState) -> Router {
         .merge(k8s_discovery::routes(state.clone()))
         .merge(k8s_rbac::routes(state.clone()))
         .merge(control::routes())
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::track_and_inject,
         ))
         .with_state(state)
+}
+
+/// An unknown path, answered in the format of the system its prefix belongs to.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if path.starts_with("/k8s/") {
+        k8s_api::KubeError::no_such_path().into_response()
+    } else if path.starts_with("/csp/") {
+        csp::CspError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("{path} was not found."),
+        )
+        .into_response()
+    } else {
+        tmc::TmcError::not_found(format!("{path} not found")).into_response()
+    }
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -84,15 +105,8 @@ impl Sandbox {
         let state = AppState::new(options.data, Duration::from_secs(options.token_ttl_secs));
         let stop = CancellationToken::new();
         let router = app(state.clone());
-        let shutdown = stop.clone().cancelled_owned();
-        let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(%error, "sandbox server stopped");
-            }
-        });
+        let tls = listener::tls_acceptor()?;
+        let server = tokio::spawn(listener::serve(listener, router, tls, stop.clone()));
         tracing::info!(%addr, data = ?options.data, "sandbox listening");
         Ok(Sandbox {
             addr,
@@ -153,7 +167,7 @@ impl Sandbox {
         write_private(&dir.join("api-token"), &format!("{}\n", self.api_token()))?;
         write_private(
             &dir.join("kubeconfig"),
-            &kubeconfig(&base, &clusters, self.k8s_token()),
+            &kubeconfig(self.addr, &clusters, self.k8s_token()),
         )?;
 
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
@@ -182,13 +196,16 @@ impl Drop for Sandbox {
     }
 }
 
-/// One cluster, user and context per TAP cluster; the server URL carries the `/k8s/<name>`
-/// path, which kubectl and kube-rs both honour.
-fn kubeconfig(base: &str, clusters: &[String], token: &str) -> String {
+/// One cluster, user and context per TAP cluster. The server URL is `https://` (kubectl sends
+/// credentials only over TLS; see [`listener`]) on the same port, carries the `/k8s/<name>`
+/// path, which kubectl and kube-rs both honour, and trusts the sandbox's test CA.
+fn kubeconfig(addr: SocketAddr, clusters: &[String], token: &str) -> String {
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(listener::CA_PEM);
     let mut out = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
     for name in clusters {
         out.push_str(&format!(
-            "- name: {name}\n  cluster:\n    server: {base}/k8s/{name}\n"
+            "- name: {name}\n  cluster:\n    server: https://{addr}/k8s/{name}\n    certificate-authority-data: {ca}\n"
         ));
     }
     out.push_str("users:\n");

@@ -261,13 +261,18 @@ pub struct KubeCluster {
     pub namespaces: BTreeMap<String, Namespace>,
     pub cluster_roles: BTreeMap<String, ClusterRole>,
     pub cluster_role_bindings: BTreeMap<String, ClusterRoleBinding>,
-    /// Keyed by (namespace, name).
-    pub role_bindings: BTreeMap<(String, String), RoleBinding>,
+    /// Keyed by `namespace/name` (neither may contain a slash), so one namespace is one
+    /// contiguous range and the key doubles as the `continue` position.
+    pub role_bindings: BTreeMap<String, RoleBinding>,
     /// The etcd revision: bumped on every write, stamped on the object written.
     pub revision: u64,
 }
 
 impl KubeCluster {
+    pub fn role_binding_key(namespace: &str, name: &str) -> String {
+        format!("{namespace}/{name}")
+    }
+
     pub fn next_revision(&mut self) -> String {
         self.revision += 1;
         self.revision.to_string()

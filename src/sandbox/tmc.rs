@@ -135,7 +135,7 @@ impl TmcError {
         TmcError::new(StatusCode::BAD_REQUEST, 9, message)
     }
 
-    fn not_found(message: impl Into<String>) -> TmcError {
+    pub fn not_found(message: impl Into<String>) -> TmcError {
         TmcError::new(StatusCode::NOT_FOUND, 5, message)
     }
 
