@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clients_support::{INVITE_ROUTE, USERS_ROUTE, fast_options, refused_url, world, world_with};
 use serde_json::json;
-use tanzu_mcp::access::ports::{Directory, FailureKind, System};
+use tanzu_mcp::access::ports::{Directory, FailureKind, Subject, System, TmcIam, TmcScope};
 use tanzu_mcp::clients::{self, ClientOptions};
 use tanzu_mcp::sandbox::DataSet;
 
@@ -163,4 +163,119 @@ async fn csp_connection_refused_names_the_setting_to_fix() {
     assert_eq!(error.kind, FailureKind::Unavailable);
     assert!(error.message.contains("cannot connect"), "{error}");
     assert!(error.fix.contains("csp.url"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// TMC
+
+const TMC: &str = "/v1alpha1/";
+const CLUSTERS_ROUTE: &str = "GET /v1alpha1/clusters";
+
+fn dev_cluster_2() -> TmcScope {
+    TmcScope::Cluster {
+        name: "dev-cluster-2".into(),
+        management_cluster: "attached".into(),
+        provisioner: "attached".into(),
+    }
+}
+
+#[tokio::test]
+async fn tmc_read_survives_two_503s() {
+    let world = world(DataSet::Demo).await;
+    world.clients.ensure_token().await.expect("token");
+    world.fault("GET", TMC, 503, 2).await;
+    let clusters = TmcIam::clusters(world.clients.tmc.as_ref())
+        .await
+        .expect("the third attempt succeeds");
+    assert_eq!(clusters.len(), 3);
+    // Two pages of two: the first page took three attempts.
+    assert_eq!(world.requests(CLUSTERS_ROUTE).await, 4);
+}
+
+#[tokio::test]
+async fn tmc_read_waits_out_a_429_with_retry_after() {
+    let world = world(DataSet::Demo).await;
+    world.clients.ensure_token().await.expect("token");
+    world
+        .fault_spec(json!({"method": "GET", "path_prefix": TMC, "status": 429,
+                           "count": 1, "retry_after_secs": 1}))
+        .await;
+    let started = Instant::now();
+    TmcIam::policy(world.clients.tmc.as_ref(), &TmcScope::Organization)
+        .await
+        .expect("the retry after Retry-After succeeds");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(world.requests_matching("GET", "organization:iam").await, 2);
+}
+
+#[tokio::test]
+async fn tmc_read_delayed_past_the_timeout_is_sent_again() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    world.clients.ensure_token().await.expect("token");
+    world
+        .fault_spec(json!({"method": "GET", "path_prefix": TMC, "status": 0,
+                           "count": 1, "delay_ms": 1500}))
+        .await;
+    TmcIam::policy(world.clients.tmc.as_ref(), &TmcScope::Organization)
+        .await
+        .expect("a read may be repeated");
+    assert_eq!(world.requests_matching("GET", "organization:iam").await, 2);
+}
+
+#[tokio::test]
+async fn tmc_patch_whose_answer_is_lost_is_not_sent_again() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    world.clients.ensure_token().await.expect("token");
+    world
+        .fault_spec(json!({"method": "PATCH", "path_prefix": TMC, "status": 0,
+                           "count": 1, "delay_ms": 1500}))
+        .await;
+    let error = TmcIam::add_binding(
+        world.clients.tmc.as_ref(),
+        &dev_cluster_2(),
+        "cluster.view",
+        &Subject::user("bob@example.com"),
+    )
+    .await
+    .expect_err("the policy does not show the change when the client reads back");
+    assert_eq!(error.system, System::Tmc);
+    assert_eq!(error.kind, FailureKind::Unknown, "{error}");
+    assert_eq!(world.requests_matching("PATCH", ":iam").await, 1);
+    assert_eq!(
+        world.requests_matching("GET", "clusters:iam").await,
+        1,
+        "the client read the policy to settle the outcome"
+    );
+}
+
+#[tokio::test]
+async fn tmc_patch_refused_with_503_is_sent_again() {
+    let world = world(DataSet::Demo).await;
+    world.clients.ensure_token().await.expect("token");
+    world.fault("PATCH", TMC, 503, 2).await;
+    TmcIam::add_binding(
+        world.clients.tmc.as_ref(),
+        &dev_cluster_2(),
+        "cluster.view",
+        &Subject::user("bob@example.com"),
+    )
+    .await
+    .expect("503 means not applied, so the delta is sent again");
+    assert_eq!(world.requests_matching("PATCH", ":iam").await, 3);
+}
+
+#[tokio::test]
+async fn tmc_connection_refused_names_the_setting_to_fix() {
+    let world = world(DataSet::Demo).await;
+    let mut config = world.config.clone();
+    config.tmc.url = refused_url();
+    let clients = clients::build(&config, fast_options())
+        .await
+        .expect("build");
+    let error = TmcIam::clusters(clients.tmc.as_ref())
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(error.system, System::Tmc);
+    assert_eq!(error.kind, FailureKind::Unavailable);
+    assert!(error.fix.contains("tmc.url"), "{error}");
 }

@@ -41,6 +41,12 @@ impl CheckReport {
         self.lines.iter().all(|l| l.status == CheckStatus::Ok)
     }
 
+    /// The exit code of `tanzu-mcp check`: 0 when every check passed, 2 otherwise (a
+    /// configuration that does not work is a configuration error).
+    pub fn exit_code(&self) -> u8 {
+        if self.ok() { 0 } else { 2 }
+    }
+
     /// The first failed check, for a one-line summary.
     pub fn first_failure(&self) -> Option<&CheckLine> {
         self.lines.iter().find(|l| l.status == CheckStatus::Failed)

@@ -32,8 +32,6 @@ use crate::access::ports::{
 use crate::config::TapClusterConfig;
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
-/// Items per list call; `continue` fetches the rest.
-const LIST_PAGE: u32 = 250;
 /// Read-modify-write rounds before a contended binding is reported as a Conflict.
 const MAX_CONFLICT_ROUNDS: u32 = 5;
 
@@ -204,7 +202,8 @@ impl K8sRbac {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let mut params = ListParams::default().limit(LIST_PAGE);
+            let limit = u32::try_from(self.options.list_page_size.max(1)).unwrap_or(u32::MAX);
+            let mut params = ListParams::default().limit(limit);
             if let Some(t) = &token {
                 params = params.continue_token(t);
             }

@@ -117,7 +117,13 @@ pub async fn build(config: &Config, options: ClientOptions) -> Result<Clients, B
         csp_base,
         config.csp.org_id.clone(),
     );
-    let tmc = TmcClient::new(http, tokens.clone(), tmc_base, config.csp.org_id.clone());
+    let tmc = TmcClient::new(
+        http,
+        tokens.clone(),
+        tmc_base,
+        config.csp.org_id.clone(),
+        options.list_page_size,
+    );
     let rbac = K8sRbac::connect(&config.tap, &options)
         .await
         .map_err(|(cluster, e)| e.into_backend(format!("connect to TAP cluster '{cluster}'")))?;

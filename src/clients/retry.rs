@@ -32,6 +32,8 @@ pub struct ClientOptions {
     pub max_backoff: Duration,
     /// The longest `Retry-After` honoured; a server asking for more ends the retries.
     pub max_retry_after: Duration,
+    /// Items asked for per list call (TMC `pagination.size`, Kubernetes `limit`).
+    pub list_page_size: usize,
 }
 
 impl Default for ClientOptions {
@@ -43,6 +45,7 @@ impl Default for ClientOptions {
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
+            list_page_size: 100,
         }
     }
 }

@@ -29,6 +29,8 @@ pub fn fast_options() -> ClientOptions {
         initial_backoff: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
         max_retry_after: Duration::from_secs(5),
+        // Small pages, so that the few demo objects already take several list calls.
+        list_page_size: 2,
     }
 }
 
@@ -82,6 +84,22 @@ impl World {
     pub async fn requests(&self, method_and_route: &str) -> u64 {
         self.stats().await["requests"][method_and_route]
             .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Requests of `method` on every route containing `fragment`.
+    pub async fn requests_matching(&self, method: &str, fragment: &str) -> u64 {
+        let stats = self.stats().await;
+        let prefix = format!("{method} ");
+        stats["requests"]
+            .as_object()
+            .map(|routes| {
+                routes
+                    .iter()
+                    .filter(|(route, _)| route.starts_with(&prefix) && route.contains(fragment))
+                    .map(|(_, n)| n.as_u64().unwrap_or(0))
+                    .sum()
+            })
             .unwrap_or(0)
     }
 

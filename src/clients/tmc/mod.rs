@@ -99,6 +99,7 @@ pub struct TmcClient {
     tokens: Arc<TokenSource>,
     base: Url,
     org_id: String,
+    page_size: usize,
 }
 
 impl TmcClient {
@@ -107,12 +108,14 @@ impl TmcClient {
         tokens: Arc<TokenSource>,
         base: Url,
         org_id: String,
+        page_size: usize,
     ) -> Self {
         TmcClient {
             http,
             tokens,
             base,
             org_id,
+            page_size,
         }
     }
 
@@ -139,7 +142,10 @@ impl TmcClient {
         let mut items = Vec::new();
         loop {
             let body = self
-                .get_json(operation, wire::with_page(url.clone(), items.len()))
+                .get_json(
+                    operation,
+                    wire::with_page(url.clone(), items.len(), self.page_size),
+                )
                 .await?;
             let (page, total) = wire::listing_page(&body, key);
             let got = page.len();
@@ -211,7 +217,7 @@ impl TmcClient {
         let body = self.get_json("get IAM policy", url).await?;
         let answer: wire::PolicyAnswer =
             serde_json::from_value(body).map_err(|e| TmcError::Decode(e.to_string()))?;
-        Ok(wire::own_policy(answer.policy_list)
+        Ok(wire::own_policy(answer.policy_list, &self.org_id, scope)
             .map(wire::bindings_of)
             .unwrap_or_default())
     }

@@ -11,9 +11,6 @@ use url::Url;
 use crate::access::ports::{Subject, SubjectKind, TmcCluster, TmcRoleBinding, TmcScope};
 use crate::clients::http::endpoint;
 
-/// TMC's largest page (`pagination.size`).
-pub const PAGE_SIZE: usize = 100;
-
 /// The IAM policy URL of `scope`, with the scope's query parameters.
 pub fn policy_url(base: &Url, org_id: &str, scope: &TmcScope) -> Url {
     match scope {
@@ -147,10 +144,10 @@ pub fn subject_from_wire(subject: &WireSubject) -> Option<Subject> {
 }
 
 /// `pagination.offset` / `pagination.size` of a listing.
-pub fn with_page(mut url: Url, offset: usize) -> Url {
+pub fn with_page(mut url: Url, offset: usize, size: usize) -> Url {
     url.query_pairs_mut()
         .append_pair("pagination.offset", &offset.to_string())
-        .append_pair("pagination.size", &PAGE_SIZE.to_string());
+        .append_pair("pagination.size", &size.max(1).to_string());
     url
 }
 
@@ -206,11 +203,50 @@ pub struct WireSubject {
     pub kind: Option<String>,
 }
 
-/// The policy attached to the resource itself. The list may also hold the policies the
-/// resource inherits (from its cluster group, workspace or the organization); those carry
-/// `meta.parentReferences`... [decided against the sandbox's shape below].
-pub fn own_policy(list: Vec<WirePolicy>) -> Option<WirePolicy> {
-    list.into_iter().next()
+/// TMC's resource identifier (`rid`) of the resource that owns a policy, as a policy's
+/// `meta.parentReferences` names it.
+pub fn resource_id(org_id: &str, scope: &TmcScope) -> String {
+    match scope {
+        TmcScope::Organization => format!("rid:org:{org_id}"),
+        TmcScope::ClusterGroup { name } => format!("rid:cg:{org_id}:{name}"),
+        TmcScope::Workspace { name } => format!("rid:ws:{org_id}:{name}"),
+        TmcScope::Cluster {
+            name,
+            management_cluster,
+            provisioner,
+        } => format!("rid:c:{org_id}:{management_cluster}:{provisioner}:{name}"),
+        TmcScope::Namespace {
+            cluster,
+            name,
+            management_cluster,
+            provisioner,
+        } => format!("rid:ns:{org_id}:{management_cluster}:{provisioner}:{cluster}:{name}"),
+    }
+}
+
+/// The policy attached to the resource itself. The list also holds the policies the resource
+/// inherits (cluster group, workspace, organization); each names its owner in
+/// `meta.parentReferences[].rid`. When no policy carries a reference at all, the list is taken
+/// to hold only the resource's own policy.
+pub fn own_policy(list: Vec<WirePolicy>, org_id: &str, scope: &TmcScope) -> Option<WirePolicy> {
+    let rid = resource_id(org_id, scope);
+    let parents = |policy: &WirePolicy| -> Vec<String> {
+        policy
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("parentReferences"))
+            .and_then(Value::as_array)
+            .map(|refs| {
+                refs.iter()
+                    .filter_map(|r| r.get("rid").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if list.iter().all(|p| parents(p).is_empty()) {
+        return list.into_iter().next();
+    }
+    list.into_iter().find(|p| parents(p).contains(&rid))
 }
 
 pub fn bindings_of(policy: WirePolicy) -> Vec<TmcRoleBinding> {
@@ -379,6 +415,28 @@ mod tests {
         assert_eq!((items.len(), total), (1, Some(3)));
         let (_, total) = listing_page(&json!({"clusters": [], "totalCount": 7}), "clusters");
         assert_eq!(total, Some(7));
+    }
+
+    #[test]
+    fn the_own_policy_is_found_by_its_parent_reference() {
+        let policy = |rid: &str, role: &str| -> WirePolicy {
+            serde_json::from_value(json!({
+                "meta": {"uid": "u", "parentReferences": [{"rid": rid}]},
+                "roleBindings": [{"role": role, "subjects": [{"name": "a@x", "kind": "USER"}]}]
+            }))
+            .unwrap()
+        };
+        let scope = cluster();
+        let list = vec![
+            policy("rid:cg:o:default", "clustergroup.view"),
+            policy("rid:c:o:attached:attached:dev/1", "cluster.edit"),
+            policy("rid:org:o", "organization.view"),
+        ];
+        let own = own_policy(list, "o", &scope).unwrap();
+        assert_eq!(own.role_bindings[0].role, "cluster.edit");
+        // Only inherited policies: the resource has none of its own.
+        let inherited = vec![policy("rid:org:o", "organization.view")];
+        assert!(own_policy(inherited, "o", &scope).is_none());
     }
 
     #[test]
