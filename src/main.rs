@@ -328,13 +328,14 @@ async fn run_call(args: CallArgs) -> CliResult {
 }
 
 async fn run_check(config: Option<PathBuf>) -> CliResult {
-    let config = Config::load(config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
-    let report = clients::check::run(&config).await;
-    println!("{report}");
-    if report.ok() {
-        Ok(())
-    } else {
-        Err(Failure::usage("some checks failed (see above)"))
+    let report = clients::check::run_path(config.as_deref()).await;
+    print!("{report}");
+    match report.first_failure() {
+        None => Ok(()),
+        Some(line) => Err(Failure {
+            code: report.exit_code(),
+            message: format!("check failed: {}", line.name),
+        }),
     }
 }
 

@@ -67,16 +67,18 @@ impl World {
                 .iter()
                 .any(|(_, name)| name == ALICE);
         }
-        let tap = TAP.iter().all(|c| {
-            binding_subjects(self.config_dir(), c, None, "app-editors")
-                .is_some_and(|s| s.contains(&ALICE.to_string()))
-        }) && binding_subjects(
+        let mut tap = binding_subjects(
             self.config_dir(),
             "tap-dev",
             Some("dev-team"),
             "alice-admin",
         )
+        .await
         .is_some();
+        for cluster in TAP {
+            let subjects = binding_subjects(self.config_dir(), cluster, None, "app-editors").await;
+            tap &= subjects.is_some_and(|s| s.contains(&ALICE.to_string()));
+        }
         member && tmc && tap
     }
 
@@ -96,20 +98,26 @@ impl World {
                 return true;
             }
         }
-        TAP.iter().any(|c| {
-            binding_subjects(self.config_dir(), c, None, "app-editors")
-                .is_some_and(|s| s.contains(&ALICE.to_string()))
-        }) || binding_subjects(
+        for cluster in TAP {
+            let subjects = binding_subjects(self.config_dir(), cluster, None, "app-editors").await;
+            if subjects.is_some_and(|s| s.contains(&ALICE.to_string())) {
+                return true;
+            }
+        }
+        binding_subjects(
             self.config_dir(),
             "tap-dev",
             Some("dev-team"),
             "alice-admin",
         )
+        .await
         .is_some()
     }
 }
 
-#[tokio::test]
+// The sandbox runs in this process while kubectl and the server are separate processes that
+// the test waits on: a multi-threaded runtime keeps the sandbox answering meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn approved_revocation_removes_alice_everywhere_and_bob_keeps_the_shared_bindings() {
     let world = world().await;
     assert!(
@@ -138,7 +146,7 @@ async fn approved_revocation_removes_alice_everywhere_and_bob_keeps_the_shared_b
     );
     for cluster in TAP {
         assert_eq!(
-            binding_subjects(world.config_dir(), cluster, None, "app-editors"),
+            binding_subjects(world.config_dir(), cluster, None, "app-editors").await,
             Some(vec![BOB.to_string()]),
             "bob keeps app-editors on {cluster}"
         );
@@ -206,7 +214,7 @@ async fn assert_nothing_changes(client: TestClient, protocol: Protocol, expected
     server.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn declining_changes_nothing() {
     assert_nothing_changes(
         TestClient::new(Some(mcp::answer(ElicitationAction::Decline))),
@@ -216,7 +224,7 @@ async fn declining_changes_nothing() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancelling_changes_nothing() {
     assert_nothing_changes(
         TestClient::new(Some(mcp::answer(ElicitationAction::Cancel))),
@@ -226,7 +234,7 @@ async fn cancelling_changes_nothing() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn typing_the_wrong_email_changes_nothing() {
     assert_nothing_changes(
         TestClient::new(Some(approve(BOB))),
@@ -236,7 +244,7 @@ async fn typing_the_wrong_email_changes_nothing() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_that_cannot_elicit_gets_the_plan_and_nothing_changes() {
     // The model's own `confirm` argument is ignored: only a human approves.
     assert_nothing_changes(
@@ -247,7 +255,7 @@ async fn a_client_that_cannot_elicit_gets_the_plan_and_nothing_changes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_2026_client_that_cannot_elicit_gets_the_plan_and_nothing_changes() {
     assert_nothing_changes(
         TestClient::new(None),
@@ -257,7 +265,7 @@ async fn a_2026_client_that_cannot_elicit_gets_the_plan_and_nothing_changes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_2026_client_declining_changes_nothing() {
     assert_nothing_changes(
         TestClient::new(Some(mcp::answer(ElicitationAction::Decline))),
@@ -267,7 +275,7 @@ async fn a_2026_client_declining_changes_nothing() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_2026_client_approves_through_an_input_required_round() {
     let world = world().await;
     let server = world
@@ -285,41 +293,27 @@ async fn a_2026_client_approves_through_an_input_required_round() {
     assert!(!world.alice_anywhere().await);
     for cluster in TAP {
         assert_eq!(
-            binding_subjects(world.config_dir(), cluster, None, "app-editors"),
+            binding_subjects(world.config_dir(), cluster, None, "app-editors").await,
             Some(vec![BOB.to_string()])
         );
     }
     server.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_binding_added_between_plan_and_approval_is_shown_and_removed_not_skipped() {
     let world = world().await;
-    let kubeconfig = world.config_dir().join("kubeconfig");
+    let dir = world.config_dir().to_path_buf();
     let asked = Arc::new(AtomicUsize::new(0));
     let approver: mcp::Approver = {
         let asked = asked.clone();
         Arc::new(move |_prompt: String| {
             let asked = asked.clone();
-            let kubeconfig = kubeconfig.clone();
+            let dir = dir.clone();
             Box::pin(async move {
                 if asked.fetch_add(1, Ordering::SeqCst) == 0 {
                     // While the human reads the plan, someone grants alice more access.
-                    let status = std::process::Command::new("kubectl")
-                        .arg("--kubeconfig")
-                        .arg(&kubeconfig)
-                        .args([
-                            "--context",
-                            "tap-staging",
-                            "create",
-                            "clusterrolebinding",
-                            "late-grant",
-                            "--clusterrole=view",
-                            "--user=alice@example.com",
-                        ])
-                        .status()
-                        .expect("kubectl");
-                    assert!(status.success());
+                    mcp::kubectl_grant(&dir, "tap-staging", "late-grant", ALICE).await;
                 }
                 ElicitResult::new(ElicitationAction::Accept).with_content(json!({ "email": ALICE }))
             })
@@ -339,7 +333,7 @@ async fn a_binding_added_between_plan_and_approval_is_shown_and_removed_not_skip
     );
     assert!(server.prompts()[1].contains("late-grant") && server.prompts()[1].contains("changed"));
     assert_eq!(
-        binding_subjects(world.config_dir(), "tap-staging", None, "late-grant"),
+        binding_subjects(world.config_dir(), "tap-staging", None, "late-grant").await,
         None,
         "the late binding is gone"
     );
@@ -356,7 +350,7 @@ async fn token_call(server: &Connected, confirm: Option<&str>, email: &str) -> V
     result.structured_content.expect("structuredContent")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn token_mode_runs_the_confirmed_plan_once() {
     let world = world().await;
     let server = world
@@ -380,7 +374,7 @@ async fn token_mode_runs_the_confirmed_plan_once() {
     server.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forged_replayed_and_other_person_tokens_change_nothing() {
     let world = world().await;
     let server = world
@@ -420,7 +414,7 @@ async fn forged_replayed_and_other_person_tokens_change_nothing() {
     server.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_used_token_cannot_be_replayed_when_access_comes_back() {
     let world = world().await;
     let server = world
@@ -457,21 +451,7 @@ async fn a_used_token_cannot_be_replayed_when_access_comes_back() {
     );
 
     // Access comes back; the spent token must not remove it again.
-    let status = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(world.config_dir().join("kubeconfig"))
-        .args([
-            "--context",
-            "tap-dev",
-            "create",
-            "clusterrolebinding",
-            "regranted",
-            "--clusterrole=view",
-            "--user=alice@example.com",
-        ])
-        .status()
-        .expect("kubectl");
-    assert!(status.success());
+    mcp::kubectl_grant(world.config_dir(), "tap-dev", "regranted", ALICE).await;
     let replay = server
         .call("revoke_all_access", confirmed)
         .await
@@ -480,13 +460,13 @@ async fn a_used_token_cannot_be_replayed_when_access_comes_back() {
     assert_eq!(replay["status"], "cancelled", "{replay:#}");
     assert!(replay["message"].as_str().unwrap().contains("already used"));
     assert_eq!(
-        binding_subjects(world.config_dir(), "tap-dev", None, "regranted"),
+        binding_subjects(world.config_dir(), "tap-dev", None, "regranted").await,
         Some(vec![ALICE.to_string()])
     );
     server.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_expired_token_changes_nothing() {
     let world = world().await;
     let server = world
@@ -509,7 +489,7 @@ async fn an_expired_token_changes_nothing() {
     server.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_token_for_a_plan_that_changed_is_not_run() {
     let world = world().await;
     let server = world
@@ -523,21 +503,7 @@ async fn a_token_for_a_plan_that_changed_is_not_run() {
         .as_str()
         .unwrap()
         .to_string();
-    let status = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(world.config_dir().join("kubeconfig"))
-        .args([
-            "--context",
-            "tap-prod",
-            "create",
-            "clusterrolebinding",
-            "late-grant",
-            "--clusterrole=view",
-            "--user=alice@example.com",
-        ])
-        .status()
-        .expect("kubectl");
-    assert!(status.success());
+    mcp::kubectl_grant(world.config_dir(), "tap-prod", "late-grant", ALICE).await;
     let out = token_call(&server, Some(&token), ALICE).await;
     assert_eq!(out["status"], "plan_changed", "{out:#}");
     assert!(out["plan"]["actions"].to_string().contains("late-grant"));
@@ -549,13 +515,13 @@ async fn a_token_for_a_plan_that_changed_is_not_run() {
     );
     assert!(!world.alice_anywhere().await);
     assert_eq!(
-        binding_subjects(world.config_dir(), "tap-prod", None, "late-grant"),
+        binding_subjects(world.config_dir(), "tap-prod", None, "late-grant").await,
         None
     );
     server.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn read_only_mode_neither_lists_nor_runs_revocation() {
     let world = world().await;
     let server = world

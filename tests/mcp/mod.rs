@@ -202,18 +202,26 @@ pub fn text(result: &CallToolResult) -> String {
         .join("\n")
 }
 
-/// Run kubectl against the sandbox's kubeconfig; returns parsed JSON of `-o json` output.
-pub fn kubectl_json(kubeconfig: &Path, context: &str, args: &[&str]) -> Option<Value> {
-    let output = std::process::Command::new("kubectl")
+/// Run kubectl against the sandbox's kubeconfig. Async on purpose: the sandbox runs in the
+/// test's own runtime, and a worker blocked on a child process can starve the task that
+/// would answer it.
+pub async fn kubectl(config_dir: &Path, context: &str, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new("kubectl")
         .arg("--kubeconfig")
-        .arg(kubeconfig)
+        .arg(config_dir.join("kubeconfig"))
         .arg("--context")
         .arg(context)
         .args(args)
-        .arg("-o")
-        .arg("json")
         .output()
-        .expect("kubectl must be installed (.ci/run installs it)");
+        .await
+        .expect("kubectl must be installed (.ci/run installs it)")
+}
+
+/// `kubectl ... -o json`, parsed; None when kubectl fails (for example NotFound).
+pub async fn kubectl_json(config_dir: &Path, context: &str, args: &[&str]) -> Option<Value> {
+    let mut args = args.to_vec();
+    args.extend(["-o", "json"]);
+    let output = kubectl(config_dir, context, &args).await;
     if !output.status.success() {
         return None;
     }
@@ -222,20 +230,17 @@ pub fn kubectl_json(kubeconfig: &Path, context: &str, args: &[&str]) -> Option<V
 
 /// The subject names of a ClusterRoleBinding (`namespace` None) or RoleBinding, via kubectl;
 /// None when the binding does not exist.
-pub fn binding_subjects(
+pub async fn binding_subjects(
     config_dir: &Path,
     cluster: &str,
     namespace: Option<&str>,
     name: &str,
 ) -> Option<Vec<String>> {
-    let kubeconfig = config_dir.join("kubeconfig");
     let value = match namespace {
-        None => kubectl_json(&kubeconfig, cluster, &["get", "clusterrolebinding", name]),
-        Some(ns) => kubectl_json(
-            &kubeconfig,
-            cluster,
-            &["get", "rolebinding", name, "-n", ns],
-        ),
+        None => kubectl_json(config_dir, cluster, &["get", "clusterrolebinding", name]).await,
+        Some(ns) => {
+            kubectl_json(config_dir, cluster, &["get", "rolebinding", name, "-n", ns]).await
+        }
     }?;
     Some(
         value["subjects"]
@@ -248,6 +253,28 @@ pub fn binding_subjects(
             })
             .unwrap_or_default(),
     )
+}
+
+/// Grant `user` a ClusterRole through a new ClusterRoleBinding, as someone outside tanzu-mcp would.
+pub async fn kubectl_grant(config_dir: &Path, cluster: &str, binding: &str, user: &str) {
+    let user = format!("--user={user}");
+    let output = kubectl(
+        config_dir,
+        cluster,
+        &[
+            "create",
+            "clusterrolebinding",
+            binding,
+            "--clusterrole=view",
+            &user,
+        ],
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "kubectl create: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Read the audit log as JSON lines.
