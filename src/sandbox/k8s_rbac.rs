@@ -423,22 +423,20 @@ fn update_binding<B: Binding>(
         )));
     }
     check_namespace_of_body(object.metadata(), at)?;
-    let existing = {
-        let world = state.world();
-        B::store(cluster(&world, cluster_name)?)
-            .get(&at.key())
-            .cloned()
-    };
-    let Some(current) = existing else {
-        // RBAC objects allow create-on-update.
-        return create_binding::<B>(state, cluster_name, at.namespace, query, headers, body);
-    };
     let mut world = state.world();
     let cluster = cluster_mut(&mut world, cluster_name)?;
-    // Re-read under this lock: another writer may have won in between.
-    let current = B::store(cluster).get(&at.key()).cloned().unwrap_or(current);
-    let stored = replace_binding(cluster, at, &current, object, query.is_dry_run())?;
-    Ok(ok(&stored))
+    match B::store(cluster).get(&at.key()).cloned() {
+        Some(current) => {
+            let stored = replace_binding(cluster, at, &current, object, query.is_dry_run())?;
+            Ok(ok(&stored))
+        }
+        None => {
+            // RBAC objects allow create-on-update. Creating takes the lock itself; a writer
+            // that wins in between turns this into a 409 AlreadyExists, as on a real server.
+            drop(world);
+            create_binding::<B>(state, cluster_name, at.namespace, query, headers, body)
+        }
+    }
 }
 
 fn patch_binding<B: Binding>(
