@@ -17,6 +17,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(3);
 
+    let built = Instant::now();
+    drop(tanzu_mcp::sandbox::state::World::build(DataSet::Large));
+    println!(
+        "build the --data large world in memory: {:?}",
+        built.elapsed()
+    );
+
     let started = Instant::now();
     let sandbox = Sandbox::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
