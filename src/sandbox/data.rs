@@ -331,67 +331,26 @@ const NAMESPACE_UP: &[&str] = &[
 
 /// The built-in roles `GET /v1alpha1/iam/roles` serves and IAM policies accept.
 pub const TMC_ROLES: &[TmcRole] = &[
-    TmcRole {
-        name: "organization.admin",
-        resources: ORG_ONLY,
-    },
-    TmcRole {
-        name: "organization.edit",
-        resources: ORG_ONLY,
-    },
-    TmcRole {
-        name: "organization.view",
-        resources: ORG_ONLY,
-    },
-    TmcRole {
-        name: "clustergroup.admin",
-        resources: CLUSTER_GROUP_UP,
-    },
-    TmcRole {
-        name: "clustergroup.edit",
-        resources: CLUSTER_GROUP_UP,
-    },
-    TmcRole {
-        name: "clustergroup.view",
-        resources: CLUSTER_GROUP_UP,
-    },
-    TmcRole {
-        name: "cluster.admin",
-        resources: CLUSTER_UP,
-    },
-    TmcRole {
-        name: "cluster.edit",
-        resources: CLUSTER_UP,
-    },
-    TmcRole {
-        name: "cluster.view",
-        resources: CLUSTER_UP,
-    },
-    TmcRole {
-        name: "namespace.admin",
-        resources: NAMESPACE_UP,
-    },
-    TmcRole {
-        name: "namespace.edit",
-        resources: NAMESPACE_UP,
-    },
-    TmcRole {
-        name: "namespace.view",
-        resources: NAMESPACE_UP,
-    },
-    TmcRole {
-        name: "workspace.admin",
-        resources: WORKSPACE_UP,
-    },
-    TmcRole {
-        name: "workspace.edit",
-        resources: WORKSPACE_UP,
-    },
-    TmcRole {
-        name: "workspace.view",
-        resources: WORKSPACE_UP,
-    },
+    role("organization.admin", ORG_ONLY),
+    role("organization.edit", ORG_ONLY),
+    role("organization.view", ORG_ONLY),
+    role("clustergroup.admin", CLUSTER_GROUP_UP),
+    role("clustergroup.edit", CLUSTER_GROUP_UP),
+    role("clustergroup.view", CLUSTER_GROUP_UP),
+    role("cluster.admin", CLUSTER_UP),
+    role("cluster.edit", CLUSTER_UP),
+    role("cluster.view", CLUSTER_UP),
+    role("namespace.admin", NAMESPACE_UP),
+    role("namespace.edit", NAMESPACE_UP),
+    role("namespace.view", NAMESPACE_UP),
+    role("workspace.admin", WORKSPACE_UP),
+    role("workspace.edit", WORKSPACE_UP),
+    role("workspace.view", WORKSPACE_UP),
 ];
+
+const fn role(name: &'static str, resources: &'static [&'static str]) -> TmcRole {
+    TmcRole { name, resources }
+}
 
 pub const MANAGEMENT_CLUSTER: &str = "attached";
 pub const PROVISIONER: &str = "attached";

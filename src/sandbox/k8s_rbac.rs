@@ -32,7 +32,7 @@ use super::k8s_api::{
     deleted_status, page, table, wants_table,
 };
 use super::k8s_proto::{self, FromProto};
-use super::state::{AppState, KubeCluster, World};
+use super::state::{AppState, IdGen, KubeCluster, World};
 
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -248,8 +248,8 @@ fn validate<B: Binding>(binding: &B, name: &str) -> KubeResult<()> {
 }
 
 /// A new object's server-set metadata.
-fn stamp_new(meta: &mut ObjectMeta, world_ids: &mut super::state::IdGen, revision: String) {
-    meta.uid = Some(world_ids.uuid());
+fn stamp_new(meta: &mut ObjectMeta, ids: &mut IdGen, revision: String) {
+    meta.uid = Some(ids.uuid());
     meta.resource_version = Some(revision);
     meta.creation_timestamp = Some(Time(Timestamp::now()));
     meta.generation = None;
