@@ -355,8 +355,12 @@ async fn run_sandbox(args: SandboxArgs) -> CliResult {
     println!("sandbox listening on {}", sandbox.base_url());
     println!("  CSP   {}/csp/gateway/am/api/...", sandbox.base_url());
     println!("  TMC   {}/v1alpha1/...", sandbox.base_url());
-    for name in sandbox.tap_clusters().iter().take(3) {
-        println!("  TAP   {}/k8s/{name}", sandbox.base_url());
+    let clusters = sandbox.tap_clusters();
+    for name in clusters.iter().take(3) {
+        println!("  TAP   https://{}/k8s/{name}", sandbox.addr());
+    }
+    if clusters.len() > 3 {
+        println!("        ... and {} more TAP clusters", clusters.len() - 3);
     }
     match args.write_config {
         Some(dir) => {
@@ -366,11 +370,7 @@ async fn run_sandbox(args: SandboxArgs) -> CliResult {
                     dir.display()
                 ))
             })?;
-            let first = sandbox
-                .tap_clusters()
-                .into_iter()
-                .next()
-                .unwrap_or_default();
+            let first = clusters.first().cloned().unwrap_or_default();
             println!(
                 "wrote {}, kubeconfig and api-token in {}",
                 toml.display(),

@@ -571,3 +571,13 @@ async fn reset_restores_the_initial_data() {
     let (_, body) = get_json(&users_url(&base), &token).await;
     assert_eq!(body["totalResults"], 262);
 }
+
+#[tokio::test]
+async fn the_org_itself_can_be_read() {
+    let (sandbox, base) = start_sandbox(DataSet::Empty).await;
+    let token = token_for(&sandbox).await;
+    let (status, org) = get_json(&format!("{base}/csp/gateway/am/api/orgs/{ORG_ID}"), &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(org["id"], ORG_ID);
+    assert!(org["displayName"].is_string());
+}

@@ -625,3 +625,83 @@ async fn the_large_data_set_has_fifty_tap_clusters() {
         .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn single_cluster_roles_namespaces_and_the_group_document_can_be_read() {
+    let (sandbox, _) = start_sandbox(DataSet::Demo).await;
+    let kube = Kube::new(&sandbox, "tap-dev");
+    let (status, role) = kube.get(&format!("{RBAC}/clusterroles/app-editor")).await;
+    assert_eq!(status, 200);
+    assert_eq!(role["kind"], "ClusterRole");
+    assert!(role["rules"].as_array().is_some_and(|r| !r.is_empty()));
+    let (status, body) = kube.get(&format!("{RBAC}/clusterroles/nope")).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["details"]["kind"], "clusterroles");
+    let (status, namespace) = kube.get("api/v1/namespaces/dev-team").await;
+    assert_eq!(status, 200);
+    assert_eq!(namespace["status"]["phase"], "Active");
+    let (status, body) = kube.get("api/v1/namespaces/nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["message"], "namespaces \"nope\" not found");
+    let (_, group) = kube.get("apis/rbac.authorization.k8s.io").await;
+    assert_eq!(group["kind"], "APIGroup");
+    assert_eq!(
+        group["preferredVersion"]["groupVersion"],
+        "rbac.authorization.k8s.io/v1"
+    );
+}
+
+#[tokio::test]
+async fn role_bindings_are_updated_patched_and_deleted_in_their_namespace() {
+    let (sandbox, _) = start_sandbox(DataSet::Demo).await;
+    let kube = Kube::new(&sandbox, "tap-dev");
+    let path = format!("{RBAC}/namespaces/dev-team/rolebindings/alice-admin");
+    let (_, current) = kube.get(&path).await;
+
+    let mut shared = current.clone();
+    shared["subjects"].as_array_mut().unwrap().push(
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob@example.com"}),
+    );
+    let (status, updated) = kube.send(Method::PUT, &path, shared).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        subjects(&updated),
+        vec![user("alice@example.com"), user("bob@example.com")]
+    );
+
+    let mut elsewhere = updated.clone();
+    elsewhere["metadata"]["namespace"] = json!("apps");
+    let (status, _) = kube.send(Method::PUT, &path, elsewhere).await;
+    assert_eq!(status, 400, "the body's namespace must match the URL's");
+
+    let remove_alice = json!([
+        {"op": "test", "path": "/subjects/0/name", "value": "alice@example.com"},
+        {"op": "remove", "path": "/subjects/0"},
+    ]);
+    let (status, patched) = kube
+        .patch(&path, "application/json-patch+json", remove_alice)
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(subjects(&patched), vec![user("bob@example.com")]);
+
+    let (status, _) = kube.call(Method::DELETE, &path, "", None).await;
+    assert_eq!(status, 200);
+    let (_, all) = kube.get(&format!("{RBAC}/rolebindings")).await;
+    assert_eq!(names(&all), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn an_update_of_a_missing_binding_creates_it() {
+    let (sandbox, _) = start_sandbox(DataSet::Demo).await;
+    let kube = Kube::new(&sandbox, "tap-dev");
+    let path = format!("{RBAC}/clusterrolebindings/fresh");
+    let (status, created) = kube
+        .send(
+            Method::PUT,
+            &path,
+            binding("fresh", "view", &["bob@example.com"]),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(kube.get(&path).await.0, 200);
+}

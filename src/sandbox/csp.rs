@@ -21,7 +21,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use k8s_openapi::jiff::Timestamp;
@@ -155,45 +155,32 @@ struct TokenResponse {
 
 async fn exchange_token(
     State(state): State<AppState>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> CspResult<axum::Json<TokenResponse>> {
-    let is_form = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let mut fields: Vec<(String, String)> = Vec::new();
-    if is_form || !body.is_empty() {
-        fields.extend(url::form_urlencoded::parse(&body).into_owned());
-    }
-    // Older clients put the deprecated `refresh_token` in the query string.
+    // The form body; older clients put the deprecated `refresh_token` in the query string.
+    let mut fields: Vec<(String, String)> =
+        url::form_urlencoded::parse(&body).into_owned().collect();
     if let Some(query) = query {
         fields.extend(url::form_urlencoded::parse(query.as_bytes()).into_owned());
     }
-    let presented = fields
-        .iter()
-        .find(|(k, _)| k == "api_token")
-        .or_else(|| fields.iter().find(|(k, _)| k == "refresh_token"))
-        .map(|(_, v)| v.as_str());
-    let Some(presented) = presented else {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(presented) = field("api_token").or_else(|| field("refresh_token")) else {
         return Err(CspError::bad_request(
             "invalid_request: api_token is required (form field api_token).",
         ));
     };
     if presented != state.secrets().api_token {
-        // Like CSP, name the token only by a masked tail.
-        let tail: String = presented
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        return Err(CspError::bad_request(format!(
-            "invalid_grant: Invalid API token: xxxx...{tail}"
-        )));
+        // CSP echoes a masked tail of the token; the sandbox echoes none of it, so no part of
+        // a credential can travel on into a client's error message.
+        return Err(CspError::bad_request(
+            "invalid_grant: Invalid API token (wrong, expired or revoked).",
+        ));
     }
     let (access_token, expires_in) = state.tokens().issue();
     state.stats().count_token_exchange();

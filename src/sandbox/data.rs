@@ -5,7 +5,8 @@
 //! - CSP org `7d2a1f4e-6b3c-4e8a-9f10-5a6b7c8d9e01`, 262 ACTIVE members (two 200-member pages):
 //!   - `owner@example.com` (Olivia Owner), `org_owner`, the only owner; listed first.
 //!   - `alice@example.com` (Alice Anders) and `bob@example.com` (Bob Brown), `org_member`.
-//!   - 259 generated `org_member`s, `first.last@example.com` (a digit is appended on a clash).
+//!   - 259 generated `org_member`s with distinct `first.last@example.com` addresses (in `large`,
+//!     a name pair used again gets a number: `james.smith2@example.com`).
 //! - Invitations: `carol@`, `dan@`, `erin@example.com` AVAILABLE (INVITED, not members);
 //!   `mallory@example.com` REDEEMED: a former member, no longer in the org.
 //! - CSP groups: `Platform-Admins`, `tap-developers`, `auditors`.
@@ -43,7 +44,7 @@
 //! Only the owner in CSP (no invitations, no groups); the TMC resources, roles and the three
 //! TAP clusters with their namespaces, ClusterRoles and system bindings, and no user bindings.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{
@@ -277,21 +278,27 @@ const LAST_NAMES: [&str; 41] = [
     "Rossi",
 ];
 
-/// `count` people with realistic names and unique `first.last@example.com` addresses.
+/// `count` people with realistic names and unique `first.last@example.com` addresses. The
+/// first 1,640 (40 x 41) name pairs are all distinct; beyond that a pair repeats with a number
+/// (`james.smith2@example.com`).
 fn generated_people(count: usize) -> Vec<(String, String, String)> {
-    let mut seen = HashSet::with_capacity(count);
+    let mut uses: HashMap<String, usize> = HashMap::new();
     let mut people = Vec::with_capacity(count);
     for i in 0..count {
-        let first = FIRST_NAMES[i % FIRST_NAMES.len()];
-        // 41 is prime and coprime with 40, so the first 1,640 pairs are all distinct.
-        let last = LAST_NAMES[(i + i / FIRST_NAMES.len()) % LAST_NAMES.len()];
+        let (row, column) = (i / FIRST_NAMES.len(), i % FIRST_NAMES.len());
+        let first = FIRST_NAMES[column];
+        // For a fixed first name, `row + 3 * column` walks all 41 last names (41 is prime), so
+        // consecutive members do not share a last name.
+        let last = LAST_NAMES[(row + 3 * column) % LAST_NAMES.len()];
         let base = format!("{}.{}", first.to_lowercase(), last.to_lowercase());
-        let mut local = base.clone();
-        let mut n = 1;
-        while !seen.insert(local.clone()) {
-            n += 1;
-            local = format!("{base}{n}");
-        }
+        let seen = uses.entry(base.clone()).or_default();
+        *seen += 1;
+        // A suffix has digits and no base has any, so suffixed addresses never clash.
+        let local = if *seen == 1 {
+            base
+        } else {
+            format!("{base}{seen}")
+        };
         people.push((
             first.to_string(),
             last.to_string(),
@@ -324,67 +331,26 @@ const NAMESPACE_UP: &[&str] = &[
 
 /// The built-in roles `GET /v1alpha1/iam/roles` serves and IAM policies accept.
 pub const TMC_ROLES: &[TmcRole] = &[
-    TmcRole {
-        name: "organization.admin",
-        resources: ORG_ONLY,
-    },
-    TmcRole {
-        name: "organization.edit",
-        resources: ORG_ONLY,
-    },
-    TmcRole {
-        name: "organization.view",
-        resources: ORG_ONLY,
-    },
-    TmcRole {
-        name: "clustergroup.admin",
-        resources: CLUSTER_GROUP_UP,
-    },
-    TmcRole {
-        name: "clustergroup.edit",
-        resources: CLUSTER_GROUP_UP,
-    },
-    TmcRole {
-        name: "clustergroup.view",
-        resources: CLUSTER_GROUP_UP,
-    },
-    TmcRole {
-        name: "cluster.admin",
-        resources: CLUSTER_UP,
-    },
-    TmcRole {
-        name: "cluster.edit",
-        resources: CLUSTER_UP,
-    },
-    TmcRole {
-        name: "cluster.view",
-        resources: CLUSTER_UP,
-    },
-    TmcRole {
-        name: "namespace.admin",
-        resources: NAMESPACE_UP,
-    },
-    TmcRole {
-        name: "namespace.edit",
-        resources: NAMESPACE_UP,
-    },
-    TmcRole {
-        name: "namespace.view",
-        resources: NAMESPACE_UP,
-    },
-    TmcRole {
-        name: "workspace.admin",
-        resources: WORKSPACE_UP,
-    },
-    TmcRole {
-        name: "workspace.edit",
-        resources: WORKSPACE_UP,
-    },
-    TmcRole {
-        name: "workspace.view",
-        resources: WORKSPACE_UP,
-    },
+    role("organization.admin", ORG_ONLY),
+    role("organization.edit", ORG_ONLY),
+    role("organization.view", ORG_ONLY),
+    role("clustergroup.admin", CLUSTER_GROUP_UP),
+    role("clustergroup.edit", CLUSTER_GROUP_UP),
+    role("clustergroup.view", CLUSTER_GROUP_UP),
+    role("cluster.admin", CLUSTER_UP),
+    role("cluster.edit", CLUSTER_UP),
+    role("cluster.view", CLUSTER_UP),
+    role("namespace.admin", NAMESPACE_UP),
+    role("namespace.edit", NAMESPACE_UP),
+    role("namespace.view", NAMESPACE_UP),
+    role("workspace.admin", WORKSPACE_UP),
+    role("workspace.edit", WORKSPACE_UP),
+    role("workspace.view", WORKSPACE_UP),
 ];
+
+const fn role(name: &'static str, resources: &'static [&'static str]) -> TmcRole {
+    TmcRole { name, resources }
+}
 
 pub const MANAGEMENT_CLUSTER: &str = "attached";
 pub const PROVISIONER: &str = "attached";

@@ -32,7 +32,7 @@ use super::k8s_api::{
     deleted_status, page, table, wants_table,
 };
 use super::k8s_proto::{self, FromProto};
-use super::state::{AppState, KubeCluster, World};
+use super::state::{AppState, IdGen, KubeCluster, World};
 
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -248,8 +248,8 @@ fn validate<B: Binding>(binding: &B, name: &str) -> KubeResult<()> {
 }
 
 /// A new object's server-set metadata.
-fn stamp_new(meta: &mut ObjectMeta, world_ids: &mut super::state::IdGen, revision: String) {
-    meta.uid = Some(world_ids.uuid());
+fn stamp_new(meta: &mut ObjectMeta, ids: &mut IdGen, revision: String) {
+    meta.uid = Some(ids.uuid());
     meta.resource_version = Some(revision);
     meta.creation_timestamp = Some(Time(Timestamp::now()));
     meta.generation = None;
@@ -423,22 +423,20 @@ fn update_binding<B: Binding>(
         )));
     }
     check_namespace_of_body(object.metadata(), at)?;
-    let existing = {
-        let world = state.world();
-        B::store(cluster(&world, cluster_name)?)
-            .get(&at.key())
-            .cloned()
-    };
-    let Some(current) = existing else {
-        // RBAC objects allow create-on-update.
-        return create_binding::<B>(state, cluster_name, at.namespace, query, headers, body);
-    };
     let mut world = state.world();
     let cluster = cluster_mut(&mut world, cluster_name)?;
-    // Re-read under this lock: another writer may have won in between.
-    let current = B::store(cluster).get(&at.key()).cloned().unwrap_or(current);
-    let stored = replace_binding(cluster, at, &current, object, query.is_dry_run())?;
-    Ok(ok(&stored))
+    match B::store(cluster).get(&at.key()).cloned() {
+        Some(current) => {
+            let stored = replace_binding(cluster, at, &current, object, query.is_dry_run())?;
+            Ok(ok(&stored))
+        }
+        None => {
+            // RBAC objects allow create-on-update. Creating takes the lock itself; a writer
+            // that wins in between turns this into a 409 AlreadyExists, as on a real server.
+            drop(world);
+            create_binding::<B>(state, cluster_name, at.namespace, query, headers, body)
+        }
+    }
 }
 
 fn patch_binding<B: Binding>(

@@ -6,8 +6,10 @@
 //! real services' (see API_NOTES.md), so clients built against it work unchanged against Tanzu.
 //!
 //! Layout: [`state`] (the world behind one lock), [`data`] (the data sets), [`auth`] (tokens),
-//! [`csp`], [`tmc`], [`k8s_discovery`] and [`k8s_rbac`] (the three systems), [`control`] (the
-//! `/_sandbox` API) and [`faults`] (injected faults and request statistics).
+//! [`csp`], [`tmc`], [`k8s_discovery`] and [`k8s_rbac`] (the three systems; [`k8s_api`] and
+//! [`k8s_proto`] hold what the Kubernetes endpoints share), [`control`] (the `/_sandbox` API),
+//! [`faults`] (injected faults and request statistics) and [`listener`] (one port for plain
+//! HTTP and the HTTPS kubectl needs).
 
 pub mod auth;
 pub mod control;
