@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use clients_support::{INVITE_ROUTE, USERS_ROUTE, fast_options, refused_url, world, world_with};
 use serde_json::json;
-use tanzu_mcp::access::ports::{Directory, FailureKind, Subject, System, TmcIam, TmcScope};
+use tanzu_mcp::access::ports::{
+    ClusterRbac, Directory, FailureKind, Subject, System, TmcIam, TmcScope,
+};
 use tanzu_mcp::clients::{self, ClientOptions};
 use tanzu_mcp::sandbox::DataSet;
 
@@ -278,4 +280,97 @@ async fn tmc_connection_refused_names_the_setting_to_fix() {
     assert_eq!(error.system, System::Tmc);
     assert_eq!(error.kind, FailureKind::Unavailable);
     assert!(error.fix.contains("tmc.url"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes
+
+const TAP_DEV: &str = "/k8s/tap-dev/";
+
+#[tokio::test]
+async fn k8s_read_survives_two_503s() {
+    let world = world(DataSet::Demo).await;
+    world.fault("GET", TAP_DEV, 503, 2).await;
+    let bindings = ClusterRbac::bindings(world.clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect("the third attempt succeeds");
+    assert!(bindings.iter().any(|b| b.name == "app-editors"));
+    assert_eq!(world.stats().await["faults_served"], 2);
+}
+
+#[tokio::test]
+async fn k8s_read_meeting_a_429_with_retry_after_succeeds() {
+    let world = world(DataSet::Demo).await;
+    world
+        .fault_spec(
+            json!({"method": "GET", "path_prefix": TAP_DEV, "status": 429,
+                           "count": 1, "retry_after_secs": 1}),
+        )
+        .await;
+    ClusterRbac::cluster_roles(world.clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect("retried after the 429");
+    assert_eq!(world.stats().await["faults_served"], 1);
+}
+
+#[tokio::test]
+async fn k8s_read_delayed_past_the_timeout_is_sent_again() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    world
+        .fault_spec(json!({"method": "GET", "path_prefix": TAP_DEV, "status": 0,
+                           "count": 1, "delay_ms": 1500}))
+        .await;
+    let namespaces = ClusterRbac::namespaces(world.clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect("a read may be repeated");
+    assert_eq!(namespaces.len(), 4);
+    // Two pages of two, and the first page sent twice.
+    assert_eq!(world.requests_matching("GET", "namespaces").await, 3);
+}
+
+#[tokio::test]
+async fn k8s_create_whose_answer_is_lost_is_not_sent_again() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    world
+        .fault_spec(
+            json!({"method": "POST", "path_prefix": TAP_DEV, "status": 0,
+                           "count": 1, "delay_ms": 1500}),
+        )
+        .await;
+    let error = ClusterRbac::create_binding(
+        world.clients.rbac.as_ref(),
+        "tap-dev",
+        None,
+        "lost-answer",
+        "view",
+        &[Subject::user("bob@example.com")],
+    )
+    .await
+    .expect_err("the binding does not exist yet when the client reads back");
+    assert_eq!(error.system, System::Kubernetes);
+    assert_eq!(error.kind, FailureKind::Unknown, "{error}");
+    assert_eq!(
+        world.requests_matching("POST", "clusterrolebindings").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn k8s_connection_refused_is_a_clear_unavailable_error() {
+    let world = world(DataSet::Demo).await;
+    let kubeconfig = world.dir.path().join("kubeconfig");
+    let text = std::fs::read_to_string(&kubeconfig).expect("read kubeconfig");
+    let refused = refused_url().replace("http://", "https://");
+    let live = format!("https://{}", world.sandbox.addr());
+    std::fs::write(&kubeconfig, text.replace(&live, &refused)).expect("write kubeconfig");
+    let clients = clients::build(&world.config, fast_options())
+        .await
+        .expect("build");
+    let error = ClusterRbac::bindings(clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(error.system, System::Kubernetes);
+    assert_eq!(error.kind, FailureKind::Unavailable);
+    assert!(error.message.contains("cannot reach"), "{error}");
+    assert!(error.fix.contains("kubeconfig context"), "{error}");
 }
