@@ -7,6 +7,8 @@
 //! shared binding replaces the binding at the resourceVersion it was read at and starts again
 //! on a Conflict, so a concurrent writer is never overwritten.
 
+mod retry_after;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -482,7 +484,9 @@ async fn client_for(
     if let Some(exec) = config.auth_info.exec.as_mut() {
         exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
     }
-    Client::try_from(config).map_err(|e| K8sError::Config(format!("context '{context}': {e}")))
+    let builder = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| K8sError::Config(format!("context '{context}': {e}")))?;
+    Ok(builder.with_layer(&retry_after::RetryAfterLayer).build())
 }
 
 /// How a kube call ended, for [`retry::decide`].
