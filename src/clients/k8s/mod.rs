@@ -23,6 +23,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use super::errors::{kind_of_status, status_line};
 use super::http::error_chain;
@@ -165,12 +166,52 @@ impl K8sRbac {
             .ok_or_else(|| K8sError::UnknownCluster(cluster.to_string()))
     }
 
-    /// Run `call` under the shared retry policy.
+    /// Run `call` under the shared retry policy, in a span with its outcome, attempts and
+    /// latency (kube's own `HTTP` span beneath it has method, URL and status).
     async fn with_retries<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        idempotency: Idempotency,
+        call: F,
+    ) -> Result<T, K8sError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        let span = tracing::info_span!(
+            "k8s",
+            system = "Kubernetes",
+            operation,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let result = self
+            .retry_loop(idempotency, call)
+            .instrument(span.clone())
+            .await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok((_, attempts)) => {
+                span.record("status", "ok");
+                span.record("attempts", attempts);
+            }
+            Err(K8sError::Api { status, .. }) => {
+                span.record("status", status);
+            }
+            Err(_) => {
+                span.record("status", "transport error");
+            }
+        }
+        result.map(|(value, _)| value)
+    }
+
+    async fn retry_loop<T, F, Fut>(
         &self,
         idempotency: Idempotency,
         mut call: F,
-    ) -> Result<T, K8sError>
+    ) -> Result<(T, u32), K8sError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
@@ -178,7 +219,7 @@ impl K8sRbac {
         let mut retries_done = 0;
         loop {
             let error = match call().await {
-                Ok(value) => return Ok(value),
+                Ok(value) => return Ok((value, retries_done + 1)),
                 Err(error) => error,
             };
             let outcome = outcome_of(&error);
@@ -210,7 +251,7 @@ impl K8sRbac {
                 params = params.continue_token(t);
             }
             let page = self
-                .with_retries(Idempotency::Idempotent, || api.list(&params))
+                .with_retries("list", Idempotency::Idempotent, || api.list(&params))
                 .await?;
             items.extend(page.items);
             token = page.metadata.continue_.filter(|t| !t.is_empty());
@@ -223,7 +264,7 @@ impl K8sRbac {
     /// One list call of ClusterRoleBindings: reachability and the read right, for checks.
     pub async fn probe(&self, cluster: &str, params: ListParams) -> Result<(), K8sError> {
         let api: Api<ClusterRoleBinding> = Api::all(self.client(cluster)?.clone());
-        self.with_retries(Idempotency::Idempotent, || api.list(&params))
+        self.with_retries("probe", Idempotency::Idempotent, || api.list(&params))
             .await
             .map(|_| ())
     }
@@ -347,13 +388,15 @@ impl K8sRbac {
     {
         let params = PostParams::default();
         match self
-            .with_retries(Idempotency::NotIdempotent, || api.create(&params, object))
+            .with_retries("create", Idempotency::NotIdempotent, || {
+                api.create(&params, object)
+            })
             .await
         {
             Ok(_) => Ok(()),
             Err(K8sError::OutcomeUnknown(detail)) => {
                 let found = self
-                    .with_retries(Idempotency::Idempotent, || api.get_opt(name))
+                    .with_retries("get", Idempotency::Idempotent, || api.get_opt(name))
                     .await?;
                 match found {
                     Some(found) if same(&found) => Ok(()),
@@ -400,7 +443,7 @@ impl K8sRbac {
     {
         for round in 1..=MAX_CONFLICT_ROUNDS {
             let Some(mut binding) = self
-                .with_retries(Idempotency::Idempotent, || api.get_opt(name))
+                .with_retries("get", Idempotency::Idempotent, || api.get_opt(name))
                 .await?
             else {
                 return Ok(SubjectRemoval::AlreadyAbsent);
@@ -424,13 +467,15 @@ impl K8sRbac {
                     resource_version: resource_version.clone(),
                     uid: None,
                 });
-                self.with_retries(Idempotency::Idempotent, || api.delete(name, &params))
-                    .await
-                    .map(|_| SubjectRemoval::Deleted)
+                self.with_retries("delete", Idempotency::Idempotent, || {
+                    api.delete(name, &params)
+                })
+                .await
+                .map(|_| SubjectRemoval::Deleted)
             } else {
                 *subjects = Some(remaining);
                 let params = PostParams::default();
-                self.with_retries(Idempotency::Idempotent, || {
+                self.with_retries("replace", Idempotency::Idempotent, || {
                     api.replace(name, &params, &binding)
                 })
                 .await
