@@ -152,6 +152,40 @@ async fn csp_invite_answered_500_is_not_repeated() {
 }
 
 #[tokio::test]
+async fn csp_removal_whose_answer_is_lost_is_settled_by_reading_the_members() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    let csp: &dyn Directory = world.clients.csp.as_ref();
+    let bob = csp
+        .find_member("bob@example.com")
+        .await
+        .expect("search")
+        .expect("bob");
+    world
+        .fault_spec(
+            json!({"method": "DELETE", "path_prefix": CSP_V2, "status": 0,
+                           "count": 1, "delay_ms": 1500}),
+        )
+        .await;
+    let outcome = csp
+        .remove_members(std::slice::from_ref(&bob.user_id))
+        .await
+        .expect("settled by reading, not an error");
+    assert!(outcome.succeeded.is_empty());
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(
+        outcome.failed[0].1.contains("answer was lost"),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        world
+            .requests("DELETE /csp/gateway/am/api/v2/orgs/{org_id}/users")
+            .await,
+        1,
+        "the removal was sent once"
+    );
+}
+
+#[tokio::test]
 async fn csp_connection_refused_names_the_setting_to_fix() {
     let world = world(DataSet::Demo).await;
     let mut config = world.config.clone();
