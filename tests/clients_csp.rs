@@ -92,7 +92,7 @@ async fn removing_the_last_owner_fails_that_batch_only() {
     assert!(failed.contains(&owner.user_id.as_str()), "{outcome:?}");
     assert_eq!(
         outcome.succeeded,
-        [bob.user_id.clone()],
+        std::slice::from_ref(&bob.user_id),
         "the second batch went through"
     );
     assert!(
