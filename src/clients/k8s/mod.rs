@@ -177,9 +177,16 @@ impl K8sRbac {
                 .with_retries("list", Idempotency::Idempotent, || api.list(&params))
                 .await?;
             items.extend(page.items);
-            token = page.metadata.continue_.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(items);
+            let next = page.metadata.continue_.filter(|t| !t.is_empty());
+            match next {
+                None => return Ok(items),
+                // A server that hands back the token it was given would page forever.
+                Some(next) if token.as_ref() == Some(&next) => {
+                    return Err(K8sError::NoAnswer(
+                        "the list's continue token did not advance".into(),
+                    ));
+                }
+                Some(next) => token = Some(next),
             }
         }
     }
