@@ -13,7 +13,8 @@ use tanzu_mcp::access::ports::{
 use tanzu_mcp::clients::{self, ClientOptions};
 use tanzu_mcp::sandbox::DataSet;
 
-/// Options whose request timeout a 1.5 s sandbox delay exceeds.
+/// Options whose request timeout (300 ms) a sandbox delay of 1.5 s or more exceeds. Writes are
+/// delayed 3 s, so the server has surely not acted yet when the client reads state back.
 fn short_timeout() -> ClientOptions {
     ClientOptions {
         request_timeout: Duration::from_millis(300),
@@ -93,7 +94,7 @@ async fn csp_invite_whose_answer_is_lost_is_not_sent_again() {
     world
         .fault_spec(
             json!({"method": "POST", "path_prefix": CSP_ORGS, "status": 0,
-                           "count": 1, "delay_ms": 1500}),
+                           "count": 1, "delay_ms": 3000}),
         )
         .await;
     let error = Directory::invite(
@@ -163,7 +164,7 @@ async fn csp_removal_whose_answer_is_lost_is_settled_by_reading_the_members() {
     world
         .fault_spec(
             json!({"method": "DELETE", "path_prefix": CSP_V2, "status": 0,
-                           "count": 1, "delay_ms": 1500}),
+                           "count": 1, "delay_ms": 3000}),
         )
         .await;
     let outcome = csp
@@ -264,7 +265,7 @@ async fn tmc_patch_whose_answer_is_lost_is_not_sent_again() {
     world.clients.ensure_token().await.expect("token");
     world
         .fault_spec(json!({"method": "PATCH", "path_prefix": TMC, "status": 0,
-                           "count": 1, "delay_ms": 1500}))
+                           "count": 1, "delay_ms": 3000}))
         .await;
     let error = TmcIam::add_binding(
         world.clients.tmc.as_ref(),
@@ -371,7 +372,7 @@ async fn k8s_create_whose_answer_is_lost_is_not_sent_again() {
     world
         .fault_spec(
             json!({"method": "POST", "path_prefix": TAP_DEV, "status": 0,
-                           "count": 1, "delay_ms": 1500}),
+                           "count": 1, "delay_ms": 3000}),
         )
         .await;
     let error = ClusterRbac::create_binding(
