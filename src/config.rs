@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::access::ports::{BackendError, FailureKind, System};
 use crate::clients::secret::Secret;
 
 /// The environment variables INTERFACE.md names (the Terraform TMC provider uses the same).
@@ -59,19 +58,6 @@ pub struct TapClusterConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
-
-impl From<ConfigError> for BackendError {
-    fn from(error: ConfigError) -> Self {
-        BackendError {
-            system: System::Csp,
-            operation: "read configuration".into(),
-            kind: FailureKind::Configuration,
-            status: None,
-            message: error.0,
-            fix: String::new(),
-        }
-    }
-}
 
 /// The file as written; everything optional so that a missing key gets our message, not serde's.
 #[derive(Debug, Default, Deserialize)]

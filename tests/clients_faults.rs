@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 
 use clients_support::{INVITE_ROUTE, USERS_ROUTE, fast_options, refused_url, world, world_with};
 use serde_json::json;
-use tanzu_mcp::access::ports::{Directory, FailureKind, Subject, System, TmcIam, TmcScope};
+use tanzu_mcp::access::ports::{
+    ClusterRbac, Directory, FailureKind, Subject, System, TmcIam, TmcScope,
+};
 use tanzu_mcp::clients::{self, ClientOptions};
 use tanzu_mcp::sandbox::DataSet;
 
-/// Options whose request timeout a 1.5 s sandbox delay exceeds.
+/// Options whose request timeout (300 ms) a sandbox delay of 1.5 s or more exceeds. Writes are
+/// delayed 3 s, so the server has surely not acted yet when the client reads state back.
 fn short_timeout() -> ClientOptions {
     ClientOptions {
         request_timeout: Duration::from_millis(300),
@@ -91,7 +94,7 @@ async fn csp_invite_whose_answer_is_lost_is_not_sent_again() {
     world
         .fault_spec(
             json!({"method": "POST", "path_prefix": CSP_ORGS, "status": 0,
-                           "count": 1, "delay_ms": 1500}),
+                           "count": 1, "delay_ms": 3000}),
         )
         .await;
     let error = Directory::invite(
@@ -147,6 +150,40 @@ async fn csp_invite_answered_500_is_not_repeated() {
     .expect_err("a 500 on a write is reported");
     assert_eq!(error.status, Some(500));
     assert_eq!(world.requests(INVITE_ROUTE).await, 1);
+}
+
+#[tokio::test]
+async fn csp_removal_whose_answer_is_lost_is_settled_by_reading_the_members() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    let csp: &dyn Directory = world.clients.csp.as_ref();
+    let bob = csp
+        .find_member("bob@example.com")
+        .await
+        .expect("search")
+        .expect("bob");
+    world
+        .fault_spec(
+            json!({"method": "DELETE", "path_prefix": CSP_V2, "status": 0,
+                           "count": 1, "delay_ms": 3000}),
+        )
+        .await;
+    let outcome = csp
+        .remove_members(std::slice::from_ref(&bob.user_id))
+        .await
+        .expect("settled by reading, not an error");
+    assert!(outcome.succeeded.is_empty());
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(
+        outcome.failed[0].1.contains("answer was lost"),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        world
+            .requests("DELETE /csp/gateway/am/api/v2/orgs/{org_id}/users")
+            .await,
+        1,
+        "the removal was sent once"
+    );
 }
 
 #[tokio::test]
@@ -228,7 +265,7 @@ async fn tmc_patch_whose_answer_is_lost_is_not_sent_again() {
     world.clients.ensure_token().await.expect("token");
     world
         .fault_spec(json!({"method": "PATCH", "path_prefix": TMC, "status": 0,
-                           "count": 1, "delay_ms": 1500}))
+                           "count": 1, "delay_ms": 3000}))
         .await;
     let error = TmcIam::add_binding(
         world.clients.tmc.as_ref(),
@@ -278,4 +315,100 @@ async fn tmc_connection_refused_names_the_setting_to_fix() {
     assert_eq!(error.system, System::Tmc);
     assert_eq!(error.kind, FailureKind::Unavailable);
     assert!(error.fix.contains("tmc.url"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes
+
+const TAP_DEV: &str = "/k8s/tap-dev/";
+
+#[tokio::test]
+async fn k8s_read_survives_two_503s() {
+    let world = world(DataSet::Demo).await;
+    world.fault("GET", TAP_DEV, 503, 2).await;
+    let bindings = ClusterRbac::bindings(world.clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect("the third attempt succeeds");
+    assert!(bindings.iter().any(|b| b.name == "app-editors"));
+    assert_eq!(world.stats().await["faults_served"], 2);
+}
+
+#[tokio::test]
+async fn k8s_read_waits_out_a_429_with_retry_after() {
+    let world = world(DataSet::Demo).await;
+    world
+        .fault_spec(
+            json!({"method": "GET", "path_prefix": TAP_DEV, "status": 429,
+                           "count": 1, "retry_after_secs": 1}),
+        )
+        .await;
+    let started = Instant::now();
+    ClusterRbac::cluster_roles(world.clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect("retried after the 429");
+    // kube drops the headers of error answers; the client's layer keeps Retry-After.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(world.stats().await["faults_served"], 1);
+}
+
+#[tokio::test]
+async fn k8s_read_delayed_past_the_timeout_is_sent_again() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    world
+        .fault_spec(json!({"method": "GET", "path_prefix": TAP_DEV, "status": 0,
+                           "count": 1, "delay_ms": 1500}))
+        .await;
+    let namespaces = ClusterRbac::namespaces(world.clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect("a read may be repeated");
+    assert_eq!(namespaces.len(), 4);
+    // Two pages of two, and the first page sent twice.
+    assert_eq!(world.requests_matching("GET", "namespaces").await, 3);
+}
+
+#[tokio::test]
+async fn k8s_create_whose_answer_is_lost_is_not_sent_again() {
+    let world = world_with(DataSet::Demo, short_timeout()).await;
+    world
+        .fault_spec(
+            json!({"method": "POST", "path_prefix": TAP_DEV, "status": 0,
+                           "count": 1, "delay_ms": 3000}),
+        )
+        .await;
+    let error = ClusterRbac::create_binding(
+        world.clients.rbac.as_ref(),
+        "tap-dev",
+        None,
+        "lost-answer",
+        "view",
+        &[Subject::user("bob@example.com")],
+    )
+    .await
+    .expect_err("the binding does not exist yet when the client reads back");
+    assert_eq!(error.system, System::Kubernetes);
+    assert_eq!(error.kind, FailureKind::Unknown, "{error}");
+    assert_eq!(
+        world.requests_matching("POST", "clusterrolebindings").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn k8s_connection_refused_is_a_clear_unavailable_error() {
+    let world = world(DataSet::Demo).await;
+    let kubeconfig = world.dir.path().join("kubeconfig");
+    let text = std::fs::read_to_string(&kubeconfig).expect("read kubeconfig");
+    let refused = refused_url().replace("http://", "https://");
+    let live = format!("https://{}", world.sandbox.addr());
+    std::fs::write(&kubeconfig, text.replace(&live, &refused)).expect("write kubeconfig");
+    let clients = clients::build(&world.config, fast_options())
+        .await
+        .expect("build");
+    let error = ClusterRbac::bindings(clients.rbac.as_ref(), "tap-dev")
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(error.system, System::Kubernetes);
+    assert_eq!(error.kind, FailureKind::Unavailable);
+    assert!(error.message.contains("cannot reach"), "{error}");
+    assert!(error.fix.contains("kubeconfig context"), "{error}");
 }

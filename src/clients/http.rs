@@ -177,16 +177,13 @@ impl HttpClient {
         loop {
             let attempts = retries_done + 1;
             let result = self.attempt(request, bearer).await;
-            let (outcome, failure) = match &result {
-                Ok(response) => (
-                    AttemptOutcome::Status {
-                        status: response.status,
-                        retry_after: response.retry_after,
-                    },
-                    None,
-                ),
-                Err(Failed::NotSent(detail)) => (AttemptOutcome::NotSent, Some(detail.clone())),
-                Err(Failed::Lost(detail)) => (AttemptOutcome::AnswerLost, Some(detail.clone())),
+            let outcome = match &result {
+                Ok(answer) => AttemptOutcome::Status {
+                    status: answer.status,
+                    retry_after: answer.retry_after,
+                },
+                Err(Failed::NotSent(_)) => AttemptOutcome::NotSent,
+                Err(Failed::Lost(_)) => AttemptOutcome::AnswerLost,
             };
             let decision = retry::decide(outcome, request.idempotency, retries_done, &self.options);
             if let Decision::RetryAfter(wait) = decision {
@@ -216,21 +213,26 @@ impl HttpClient {
                         attempts,
                     })
                 }
-                Err(_) => {
-                    let detail = failure.unwrap_or_default();
-                    debug!(%detail, "transport failure");
-                    Err(match (decision, outcome) {
-                        (Decision::OutcomeUnknown, _) => HttpError::OutcomeUnknown { host, detail },
-                        (_, AttemptOutcome::NotSent) => HttpError::Unreachable {
-                            host,
-                            detail,
-                            attempts,
-                        },
-                        _ => HttpError::NoAnswer {
-                            host,
-                            detail,
-                            attempts,
-                        },
+                Err(Failed::NotSent(detail) | Failed::Lost(detail))
+                    if decision == Decision::OutcomeUnknown =>
+                {
+                    debug!(%detail, "answer lost; outcome unknown");
+                    Err(HttpError::OutcomeUnknown { host, detail })
+                }
+                Err(Failed::NotSent(detail)) => {
+                    debug!(%detail, "not connected");
+                    Err(HttpError::Unreachable {
+                        host,
+                        detail,
+                        attempts,
+                    })
+                }
+                Err(Failed::Lost(detail)) => {
+                    debug!(%detail, "no answer");
+                    Err(HttpError::NoAnswer {
+                        host,
+                        detail,
+                        attempts,
                     })
                 }
             };

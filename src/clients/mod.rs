@@ -64,8 +64,9 @@ impl Clients {
     }
 }
 
-/// Build the clients for every configured system. Does no network I/O beyond what building a
-/// Kubernetes client needs; the first call exchanges the CSP token.
+/// Build the clients for every configured system with the default timeouts and retries. Reads
+/// the kubeconfig files and makes no request: the first call exchanges the CSP token, and a
+/// TAP cluster's exec credential plugin runs at its first call.
 pub async fn connect(config: &Config) -> Result<Systems, BackendError> {
     connect_with(config, ClientOptions::default()).await
 }

@@ -18,8 +18,8 @@ use super::errors::{authorized_failure, kind_of_status, status_line};
 use super::http::{ApiRequest, ApiResponse, HttpClient, HttpError};
 use super::token::{AuthorizedError, TokenSource, send_authorized};
 use crate::access::ports::{
-    BackendError, BackendResult, FailureKind, Subject, System, TmcCluster, TmcIam, TmcRoleBinding,
-    TmcScope,
+    BackendError, BackendResult, FailureKind, Subject, SubjectKind, System, TmcCluster, TmcIam,
+    TmcRoleBinding, TmcScope,
 };
 use wire::DeltaOp;
 
@@ -345,8 +345,8 @@ impl TmcIam for TmcClient {
 
 fn kind_word(subject: &Subject) -> &'static str {
     match subject.kind {
-        crate::access::ports::SubjectKind::User => "user",
-        crate::access::ports::SubjectKind::Group => "group",
-        crate::access::ports::SubjectKind::ServiceAccount => "service account",
+        SubjectKind::User => "user",
+        SubjectKind::Group => "group",
+        SubjectKind::ServiceAccount => "service account",
     }
 }

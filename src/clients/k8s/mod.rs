@@ -7,6 +7,10 @@
 //! shared binding replaces the binding at the resourceVersion it was read at and starts again
 //! on a Conflict, so a concurrent writer is never overwritten.
 
+mod error;
+mod retry_after;
+mod subjects;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -21,96 +25,18 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
-use super::errors::{kind_of_status, status_line};
 use super::http::error_chain;
-use super::retry::{self, AttemptOutcome, ClientOptions, Decision, Idempotency};
-use crate::access::ports::{
-    BackendError, BackendResult, ClusterRbac, FailureKind, RbacBinding, Subject, SubjectKind,
-    SubjectRemoval, System,
-};
+use super::retry::{self, ClientOptions, Decision, Idempotency};
+use crate::access::ports::{BackendResult, ClusterRbac, RbacBinding, Subject, SubjectRemoval};
 use crate::config::TapClusterConfig;
+pub use error::K8sError;
+use error::{convert, outcome_of};
+use subjects::{RBAC_GROUP, binding_view, same_subject, subject_to_k8s};
 
-const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 /// Read-modify-write rounds before a contended binding is reported as a Conflict.
 const MAX_CONFLICT_ROUNDS: u32 = 5;
-
-/// A failed Kubernetes call, before it is named with its operation.
-#[derive(Debug, thiserror::Error)]
-pub enum K8sError {
-    #[error("{}: {message}", status_line(*.status))]
-    Api {
-        status: u16,
-        message: String,
-        reason: String,
-    },
-    #[error("cannot reach the API server: {0}")]
-    Unreachable(String),
-    #[error("no complete answer from the API server: {0}")]
-    NoAnswer(String),
-    #[error("the answer was lost ({0}); the change may or may not have been made")]
-    OutcomeUnknown(String),
-    #[error("no TAP cluster named '{0}' is configured")]
-    UnknownCluster(String),
-    #[error("{0}")]
-    Config(String),
-    #[error("the binding kept changing under us: {0}")]
-    Contended(String),
-}
-
-impl K8sError {
-    pub fn into_backend(self, operation: impl Into<String>) -> BackendError {
-        let (kind, status, fix) = match &self {
-            K8sError::Api { status, .. } => (
-                kind_of_status(*status),
-                Some(*status),
-                fix_for_status(*status),
-            ),
-            K8sError::Unreachable(_) => (
-                FailureKind::Unavailable,
-                None,
-                "check the cluster's kubeconfig context and that its API server is reachable",
-            ),
-            K8sError::NoAnswer(_) => (FailureKind::Unavailable, None, "try again later"),
-            K8sError::OutcomeUnknown(_) => (
-                FailureKind::Unknown,
-                None,
-                "read the binding before trying again; the change may already be made",
-            ),
-            K8sError::UnknownCluster(_) => (
-                FailureKind::NotFound,
-                None,
-                "use one of the TAP clusters named in the configuration's [[tap]] tables",
-            ),
-            K8sError::Config(_) => (
-                FailureKind::Configuration,
-                None,
-                "fix the [[tap]] table's kubeconfig and context (`kubectl config get-contexts`)",
-            ),
-            K8sError::Contended(_) => (FailureKind::Conflict, Some(409), "try again"),
-        };
-        BackendError {
-            system: System::Kubernetes,
-            operation: operation.into(),
-            kind,
-            status,
-            message: self.to_string(),
-            fix: fix.to_string(),
-        }
-    }
-}
-
-fn fix_for_status(status: u16) -> &'static str {
-    match status {
-        401 => {
-            "the cluster refused our credentials; log in again (for Pinniped, refresh the kubeconfig)"
-        }
-        403 => "the kubeconfig user needs RBAC rights to manage (cluster)rolebindings",
-        404 => "check the binding and namespace names",
-        429 | 500..=599 => "the API server is busy or failing; try again later",
-        _ => "",
-    }
-}
 
 /// The RBAC clients of every configured TAP cluster.
 pub struct K8sRbac {
@@ -163,12 +89,52 @@ impl K8sRbac {
             .ok_or_else(|| K8sError::UnknownCluster(cluster.to_string()))
     }
 
-    /// Run `call` under the shared retry policy.
+    /// Run `call` under the shared retry policy, in a span with its outcome, attempts and
+    /// latency (kube's own `HTTP` span beneath it has method, URL and status).
     async fn with_retries<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        idempotency: Idempotency,
+        call: F,
+    ) -> Result<T, K8sError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        let span = tracing::info_span!(
+            "k8s",
+            system = "Kubernetes",
+            operation,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let result = self
+            .retry_loop(idempotency, call)
+            .instrument(span.clone())
+            .await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok((_, attempts)) => {
+                span.record("status", "ok");
+                span.record("attempts", attempts);
+            }
+            Err(K8sError::Api { status, .. }) => {
+                span.record("status", status);
+            }
+            Err(_) => {
+                span.record("status", "transport error");
+            }
+        }
+        result.map(|(value, _)| value)
+    }
+
+    async fn retry_loop<T, F, Fut>(
         &self,
         idempotency: Idempotency,
         mut call: F,
-    ) -> Result<T, K8sError>
+    ) -> Result<(T, u32), K8sError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
@@ -176,7 +142,7 @@ impl K8sRbac {
         let mut retries_done = 0;
         loop {
             let error = match call().await {
-                Ok(value) => return Ok(value),
+                Ok(value) => return Ok((value, retries_done + 1)),
                 Err(error) => error,
             };
             let outcome = outcome_of(&error);
@@ -208,12 +174,19 @@ impl K8sRbac {
                 params = params.continue_token(t);
             }
             let page = self
-                .with_retries(Idempotency::Idempotent, || api.list(&params))
+                .with_retries("list", Idempotency::Idempotent, || api.list(&params))
                 .await?;
             items.extend(page.items);
-            token = page.metadata.continue_.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(items);
+            let next = page.metadata.continue_.filter(|t| !t.is_empty());
+            match next {
+                None => return Ok(items),
+                // A server that hands back the token it was given would page forever.
+                Some(next) if token.as_ref() == Some(&next) => {
+                    return Err(K8sError::NoAnswer(
+                        "the list's continue token did not advance".into(),
+                    ));
+                }
+                Some(next) => token = Some(next),
             }
         }
     }
@@ -221,7 +194,7 @@ impl K8sRbac {
     /// One list call of ClusterRoleBindings: reachability and the read right, for checks.
     pub async fn probe(&self, cluster: &str, params: ListParams) -> Result<(), K8sError> {
         let api: Api<ClusterRoleBinding> = Api::all(self.client(cluster)?.clone());
-        self.with_retries(Idempotency::Idempotent, || api.list(&params))
+        self.with_retries("probe", Idempotency::Idempotent, || api.list(&params))
             .await
             .map(|_| ())
     }
@@ -345,13 +318,15 @@ impl K8sRbac {
     {
         let params = PostParams::default();
         match self
-            .with_retries(Idempotency::NotIdempotent, || api.create(&params, object))
+            .with_retries("create", Idempotency::NotIdempotent, || {
+                api.create(&params, object)
+            })
             .await
         {
             Ok(_) => Ok(()),
             Err(K8sError::OutcomeUnknown(detail)) => {
                 let found = self
-                    .with_retries(Idempotency::Idempotent, || api.get_opt(name))
+                    .with_retries("get", Idempotency::Idempotent, || api.get_opt(name))
                     .await?;
                 match found {
                     Some(found) if same(&found) => Ok(()),
@@ -398,7 +373,7 @@ impl K8sRbac {
     {
         for round in 1..=MAX_CONFLICT_ROUNDS {
             let Some(mut binding) = self
-                .with_retries(Idempotency::Idempotent, || api.get_opt(name))
+                .with_retries("get", Idempotency::Idempotent, || api.get_opt(name))
                 .await?
             else {
                 return Ok(SubjectRemoval::AlreadyAbsent);
@@ -422,13 +397,15 @@ impl K8sRbac {
                     resource_version: resource_version.clone(),
                     uid: None,
                 });
-                self.with_retries(Idempotency::Idempotent, || api.delete(name, &params))
-                    .await
-                    .map(|_| SubjectRemoval::Deleted)
+                self.with_retries("delete", Idempotency::Idempotent, || {
+                    api.delete(name, &params)
+                })
+                .await
+                .map(|_| SubjectRemoval::Deleted)
             } else {
                 *subjects = Some(remaining);
                 let params = PostParams::default();
-                self.with_retries(Idempotency::Idempotent, || {
+                self.with_retries("replace", Idempotency::Idempotent, || {
                     api.replace(name, &params, &binding)
                 })
                 .await
@@ -482,124 +459,9 @@ async fn client_for(
     if let Some(exec) = config.auth_info.exec.as_mut() {
         exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
     }
-    Client::try_from(config).map_err(|e| K8sError::Config(format!("context '{context}': {e}")))
-}
-
-/// How a kube call ended, for [`retry::decide`].
-fn outcome_of(error: &kube::Error) -> AttemptOutcome {
-    if let kube::Error::Api(status) = error {
-        return AttemptOutcome::Status {
-            status: status.code,
-            retry_after: status
-                .details
-                .as_ref()
-                .map(|d| d.retry_after_seconds)
-                .filter(|s| *s > 0)
-                .map(|s| std::time::Duration::from_secs(u64::from(s))),
-        };
-    }
-    if connection_refused(error) {
-        AttemptOutcome::NotSent
-    } else {
-        AttemptOutcome::AnswerLost
-    }
-}
-
-fn connection_refused(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
-
-fn convert(error: kube::Error, outcome: AttemptOutcome) -> K8sError {
-    match error {
-        kube::Error::Api(status) => K8sError::Api {
-            status: status.code,
-            message: status.message.clone(),
-            reason: status.reason.clone(),
-        },
-        other => match outcome {
-            AttemptOutcome::NotSent => K8sError::Unreachable(error_chain(&other)),
-            _ => K8sError::NoAnswer(error_chain(&other)),
-        },
-    }
-}
-
-fn binding_view(
-    cluster: &str,
-    namespace: Option<String>,
-    meta: &ObjectMeta,
-    role_ref: &RoleRef,
-    subjects: Option<&[K8sSubject]>,
-) -> RbacBinding {
-    RbacBinding {
-        cluster: cluster.to_string(),
-        namespace,
-        name: meta.name.clone().unwrap_or_default(),
-        role_kind: role_ref.kind.clone(),
-        role_name: role_ref.name.clone(),
-        subjects: subjects
-            .unwrap_or_default()
-            .iter()
-            .filter_map(subject_from_k8s)
-            .collect(),
-    }
-}
-
-pub fn subject_to_k8s(subject: &Subject) -> K8sSubject {
-    match subject.kind {
-        SubjectKind::User | SubjectKind::Group => K8sSubject {
-            api_group: Some(RBAC_GROUP.into()),
-            kind: if subject.kind == SubjectKind::User {
-                "User"
-            } else {
-                "Group"
-            }
-            .into(),
-            name: subject.name.clone(),
-            namespace: None,
-        },
-        SubjectKind::ServiceAccount => K8sSubject {
-            api_group: Some(String::new()),
-            kind: "ServiceAccount".into(),
-            name: subject.name.clone(),
-            namespace: subject.namespace.clone(),
-        },
-    }
-}
-
-pub fn subject_from_k8s(subject: &K8sSubject) -> Option<Subject> {
-    let kind = match subject.kind.as_str() {
-        "User" => SubjectKind::User,
-        "Group" => SubjectKind::Group,
-        "ServiceAccount" => SubjectKind::ServiceAccount,
-        _ => return None,
-    };
-    Some(Subject {
-        kind,
-        name: subject.name.clone(),
-        namespace: match kind {
-            SubjectKind::ServiceAccount => subject.namespace.clone(),
-            _ => None,
-        },
-    })
-}
-
-/// Exact match: Kubernetes compares subject names as given (a group differing only in case is
-/// a different group).
-fn same_subject(wire: &K8sSubject, subject: &Subject) -> bool {
-    subject_from_k8s(wire).is_some_and(|s| {
-        s.kind == subject.kind
-            && s.name == subject.name
-            && (s.kind != SubjectKind::ServiceAccount || s.namespace == subject.namespace)
-    })
+    let builder = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| K8sError::Config(format!("context '{context}': {e}")))?;
+    Ok(builder.with_layer(&retry_after::RetryAfterLayer).build())
 }
 
 #[async_trait]
@@ -673,18 +535,6 @@ fn describe(namespace: Option<&str>, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn subjects_map_both_ways() {
-        let user = Subject::user("alice@example.com");
-        let wire = subject_to_k8s(&user);
-        assert_eq!(wire.kind, "User");
-        assert_eq!(wire.api_group.as_deref(), Some(RBAC_GROUP));
-        assert_eq!(subject_from_k8s(&wire), Some(user.clone()));
-        assert!(same_subject(&wire, &user));
-        assert!(!same_subject(&wire, &Subject::user("Alice@example.com")));
-        assert!(!same_subject(&wire, &Subject::group("alice@example.com")));
-    }
 
     #[test]
     fn exec_plugins_are_made_non_interactive() {
