@@ -1,0 +1,110 @@
+//! Streamable HTTP at `/mcp`: rmcp's `StreamableHttpService` with in-memory sessions, so that
+//! server-to-client requests (elicitation) work for clients on protocol versions before
+//! 2026-07-28, plus the two things rmcp does not do for us: the session limit and counting the
+//! calls a graceful shutdown must wait for.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use rmcp::ServerHandler;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use super::HttpOptions;
+use super::guard::SessionLimit;
+use super::shutdown::Drain;
+
+/// The name of the header that carries an existing Streamable HTTP session.
+const SESSION_HEADER: &str = "mcp-session-id";
+
+pub(super) struct Streamable<S> {
+    pub(super) service: StreamableHttpService<S, LocalSessionManager>,
+    /// Shared with the service, for counting open sessions.
+    pub(super) sessions: Arc<LocalSessionManager>,
+}
+
+pub(super) fn service<S, F>(
+    make_service: F,
+    options: &HttpOptions,
+    sessions_closed: &CancellationToken,
+) -> Streamable<S>
+where
+    S: ServerHandler + Send + 'static,
+    F: Fn() -> Result<S, std::io::Error> + Send + Sync + 'static,
+{
+    let mut sessions = LocalSessionManager::default();
+    // rmcp's worker closes a session after this long without any event and then removes it
+    // from the manager, which is what frees its slot under the session limit.
+    sessions.session_config.keep_alive = Some(options.idle_session_timeout);
+    let sessions = Arc::new(sessions);
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(true)
+        // The guard has already checked Host for every route; rmcp checks it again against the
+        // same list, so the two can never disagree.
+        .with_allowed_hosts(options.allowed_hosts.clone())
+        .with_max_request_body_bytes(options.max_body_bytes)
+        .with_cancellation_token(sessions_closed.child_token());
+    Streamable {
+        service: StreamableHttpService::new(make_service, sessions.clone(), config),
+        sessions,
+    }
+}
+
+pub(super) fn routes<S>(
+    service: StreamableHttpService<S, LocalSessionManager>,
+    limit: SessionLimit,
+    drain: Drain,
+) -> Router
+where
+    S: ServerHandler + Send + 'static,
+{
+    Router::new()
+        .route_service("/mcp", service)
+        .layer(axum::middleware::from_fn_with_state(
+            (limit, drain),
+            admit_and_track,
+        ))
+}
+
+/// A POST without a session id may open a session, so it passes the session limit first. Every
+/// POST answered with an event stream is a running call until that stream ends.
+async fn admit_and_track(
+    State((limit, drain)): State<(SessionLimit, Drain)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    if !request.headers().contains_key(SESSION_HEADER)
+        && let Err(rejection) = limit.admit().await
+    {
+        return rejection.into_response();
+    }
+    let call = drain.call_started();
+    let response = next.run(request).await;
+    let is_stream = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"));
+    if !is_stream {
+        return response;
+    }
+    response.map(|body| {
+        let stream = body.into_data_stream().map(move |chunk| {
+            // The token lives as long as the stream: dropped when the response ends or the
+            // client goes away.
+            let _running = &call;
+            chunk
+        });
+        Body::from_stream(stream)
+    })
+}
