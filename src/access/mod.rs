@@ -2,8 +2,29 @@
 //!
 //! It reads and changes the three systems only through the traits in [`ports`], so it can be
 //! tested with in-memory fakes and served by the real clients or the sandbox alike.
+//!
+//! - [`members`]: the org listing (ACTIVE and INVITED) with cursors.
+//! - [`person`]: one person's whole access, with warnings about the traps.
+//! - [`invite`], [`bind`]: provisioning, idempotent and refusing the traps.
+//! - [`revoke`]: the revocation plan and its execution; [`confirm`] binds approvals to plans.
+//! - [`audit`]: one JSON line per attempted change.
 
+pub mod audit;
+pub mod bind;
+pub mod confirm;
+pub mod error;
+pub mod identity;
+pub mod inventory;
+pub mod invite;
+pub mod members;
+pub mod person;
 pub mod ports;
+pub mod revoke;
+
+#[cfg(test)]
+mod fakes;
+#[cfg(test)]
+mod rules_tests;
 
 use std::sync::Arc;
 

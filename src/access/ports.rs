@@ -7,10 +7,11 @@
 use std::fmt;
 
 use async_trait::async_trait;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Which system a call went to. Named in every error so the human knows where to look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum System {
     #[serde(rename = "CSP")]
     Csp,
@@ -31,7 +32,7 @@ impl fmt::Display for System {
 }
 
 /// What went wrong, coarsely, so callers can branch without reading messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The credentials were refused (bad, revoked or expired API token; 401).
@@ -105,7 +106,7 @@ pub struct MemberPage {
     pub total: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InvitationStatus {
     /// Sent and not yet accepted: the person is INVITED.
@@ -167,7 +168,9 @@ pub trait Directory: Send + Sync {
 // ---------------------------------------------------------------------------------------------
 
 /// The kinds of subject that appear in TMC and Kubernetes bindings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SubjectKind {
     User,
@@ -176,9 +179,13 @@ pub enum SubjectKind {
     ServiceAccount,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub struct Subject {
+    /// USER, GROUP or SERVICE_ACCOUNT.
     pub kind: SubjectKind,
+    /// The user's email (or username), the group's exact name, or the service account's name.
     pub name: String,
     /// Kubernetes ServiceAccount subjects carry a namespace; nothing else does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,25 +210,41 @@ impl Subject {
 }
 
 /// A TMC resource that carries an IAM policy.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TmcScope {
+    /// The whole TMC organization.
     Organization,
+    /// A cluster group, by name.
     ClusterGroup {
+        /// Cluster group name.
         name: String,
     },
+    /// A cluster, identified by its name, management cluster and provisioner.
     Cluster {
+        /// Cluster name.
         name: String,
+        /// Management cluster name (`attached` for attached clusters).
         management_cluster: String,
+        /// Provisioner name (`attached` for attached clusters).
         provisioner: String,
     },
+    /// A namespace of a cluster.
     Namespace {
+        /// Cluster name.
         cluster: String,
+        /// Namespace name.
         name: String,
+        /// Management cluster name of the cluster.
         management_cluster: String,
+        /// Provisioner name of the cluster.
         provisioner: String,
     },
+    /// A workspace, by name.
     Workspace {
+        /// Workspace name.
         name: String,
     },
 }
@@ -304,7 +327,7 @@ pub struct RbacBinding {
 }
 
 /// What removing one subject from a binding did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectRemoval {
     /// Other subjects remain; the binding was updated.

@@ -1,3 +1,169 @@
 //! The MCP adapter: the rmcp handler, the tools and the transports. Thin: parse the arguments,
 //! call `crate::access`, shape the result.
+//!
+//! - [`tools`]: one file per tool group, each a `#[tool_router]` impl summed here.
+//! - [`approval`]: asking a human to approve a destructive plan (elicitation on both protocol
+//!   paths, or confirmation tokens).
+//! - [`outcome`]: the one place where domain errors become `isError` tool results.
+//! - [`catalog`]: the published tool catalogue (`tanzu-mcp tools --json`, `tools/*.json`).
+
+pub mod approval;
+pub mod call;
+pub mod catalog;
+pub mod outcome;
+pub mod tools;
 pub mod transport;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ServerHandler, ServiceExt, tool_handler};
+use tokio_util::sync::CancellationToken;
+
+use crate::access::Systems;
+use crate::access::audit::AuditLog;
+use crate::access::confirm::{ConfirmationTokens, DEFAULT_TOKEN_TTL};
+use approval::ApprovalState;
+
+/// How destructive calls are approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConfirmMode {
+    /// Ask the human through MCP elicitation; fail closed when the client cannot ask.
+    #[default]
+    Elicit,
+    /// Return a single-use token the caller passes back (trusted automation only).
+    Token,
+}
+
+/// What `serve` was told on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Offer only tools that change nothing.
+    pub read_only: bool,
+    /// Offer only these tools (after `read_only`).
+    pub tools: Option<Vec<String>>,
+    pub confirm: ConfirmMode,
+    /// How long a confirmation token stays valid (`--confirm token`); default 300 s.
+    pub confirm_ttl: Option<std::time::Duration>,
+    pub audit_log: Option<PathBuf>,
+}
+
+/// State shared by every session of one server process.
+pub(crate) struct Shared {
+    pub systems: Systems,
+    pub confirm: ConfirmMode,
+    pub tokens: ConfirmationTokens,
+    pub approvals: ApprovalState,
+    pub audit: AuditLog,
+}
+
+/// The MCP server. Cheap to clone: one per session over HTTP, sharing [`Shared`].
+#[derive(Clone)]
+pub struct TanzuMcp {
+    pub(crate) shared: Arc<Shared>,
+    tool_router: ToolRouter<TanzuMcp>,
+}
+
+impl TanzuMcp {
+    pub fn new(systems: Systems, options: &ServerOptions) -> std::io::Result<TanzuMcp> {
+        let audit = match &options.audit_log {
+            Some(path) => AuditLog::open(path)?,
+            None => AuditLog::disabled(),
+        };
+        let shared = Shared {
+            systems,
+            confirm: options.confirm,
+            tokens: ConfirmationTokens::new(options.confirm_ttl.unwrap_or(DEFAULT_TOKEN_TTL)),
+            approvals: ApprovalState::new(),
+            audit,
+        };
+        Ok(TanzuMcp {
+            shared: Arc::new(shared),
+            tool_router: Self::offered_tools(options),
+        })
+    }
+
+    /// Every tool this build has, whatever the options.
+    pub fn all_tools() -> ToolRouter<TanzuMcp> {
+        Self::members_router()
+            + Self::user_access_router()
+            + Self::provisioning_router()
+            + Self::revoke_router()
+    }
+
+    /// The tools the options allow: `--read-only` drops every tool that is not read-only
+    /// (they are neither listed nor callable), `--tools` keeps only those named.
+    fn offered_tools(options: &ServerOptions) -> ToolRouter<TanzuMcp> {
+        let mut router = Self::all_tools();
+        for tool in router.list_all() {
+            let read_only = tool
+                .annotations
+                .as_ref()
+                .and_then(|a| a.read_only_hint)
+                .unwrap_or(false);
+            let allowed = options
+                .tools
+                .as_ref()
+                .is_none_or(|allow| allow.iter().any(|n| n == tool.name.as_ref()));
+            if (options.read_only && !read_only) || !allowed {
+                router.remove_route(&tool.name);
+            }
+        }
+        router
+    }
+
+    /// The names of the tools these options offer, sorted.
+    pub fn offered_tool_names(options: &ServerOptions) -> Vec<String> {
+        let mut names: Vec<String> = Self::offered_tools(options)
+            .list_all()
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Names in `--tools` that no tool has: a typo there would silently offer nothing.
+    pub fn unknown_tool_names(requested: &[String]) -> Vec<String> {
+        let router = Self::all_tools();
+        requested
+            .iter()
+            .filter(|name| !router.has_route(name))
+            .cloned()
+            .collect()
+    }
+}
+
+const INSTRUCTIONS: &str = "tanzu-mcp manages who can reach VMware Tanzu: CSP org membership, TMC IAM \
+policies and Kubernetes RBAC on TAP clusters. Start with get_user_access to see one person's access \
+everywhere, or list_members for the org. invite_user and bind_role are idempotent and refuse the \
+known traps (binding someone who has not accepted their invitation, group names that differ in case). \
+revoke_all_access removes a person everywhere, but only after a human approves the exact plan: you \
+cannot approve it yourself.";
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for TanzuMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(INSTRUCTIONS)
+    }
+}
+
+/// Serve one session over stdin/stdout until the client hangs up or `shutdown` fires.
+pub async fn serve_stdio(server: TanzuMcp, shutdown: CancellationToken) -> std::io::Result<()> {
+    let running = server
+        .serve_with_ct(rmcp::transport::stdio(), shutdown)
+        .await
+        .map_err(|e| std::io::Error::other(format!("MCP initialization over stdio failed: {e}")))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| std::io::Error::other(format!("stdio session ended abnormally: {e}")))?;
+    Ok(())
+}

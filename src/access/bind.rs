@@ -1,0 +1,472 @@
+//! Binding a user or a group to a role, at a TMC scope or on a TAP cluster, without the guide's
+//! traps: a user who has not accepted the invitation is refused (a binding now would fail or
+//! dangle), a group name that matches a real group only when case is ignored is refused (it
+//! would grant nothing), unknown roles are refused with the valid ones listed, and a binding
+//! that already exists is reported, not duplicated.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::Systems;
+use super::error::{AccessError, AccessResult};
+use super::identity::{Identity, normalize_email};
+use super::person::standing;
+use super::ports::{FailureKind, Subject, SubjectKind, TmcScope};
+
+/// Where a binding goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindTarget {
+    Tmc(TmcScope),
+    /// A ClusterRoleBinding, or a RoleBinding when `namespace` is given.
+    Tap {
+        cluster: String,
+        namespace: Option<String>,
+    },
+}
+
+impl std::fmt::Display for BindTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindTarget::Tmc(scope) => write!(f, "TMC {scope}"),
+            BindTarget::Tap {
+                cluster,
+                namespace: None,
+            } => write!(f, "TAP cluster '{cluster}'"),
+            BindTarget::Tap {
+                cluster,
+                namespace: Some(ns),
+            } => {
+                write!(f, "namespace '{ns}' of TAP cluster '{cluster}'")
+            }
+        }
+    }
+}
+
+/// Who is bound: a user by email, or a group by exact name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    User(String),
+    Group(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BindOutcome {
+    /// The binding was created.
+    Bound,
+    /// The subject already had this role there; nothing changed.
+    AlreadyBound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BindResult {
+    pub outcome: BindOutcome,
+    /// The subject as bound.
+    pub subject: Subject,
+    pub role: String,
+    /// Where, in words.
+    pub target: String,
+    /// The Kubernetes binding that holds the subject (TAP targets only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn bind_role(
+    systems: &Systems,
+    grantee: Grantee,
+    role: &str,
+    target: BindTarget,
+) -> AccessResult<BindResult> {
+    let role = role.trim();
+    if role.is_empty() {
+        return Err(AccessError::invalid("role is empty"));
+    }
+    let mut warnings = Vec::new();
+    let (subject, identity) = match grantee {
+        Grantee::User(raw) => {
+            let email = normalize_email(&raw)?;
+            let standing = standing(systems, &email).await?;
+            let Some(member) = standing.member else {
+                return Err(match standing.pending {
+                    Some(_) => AccessError::refused(
+                        format!(
+                            "{email} has been invited to the CSP org but has not accepted yet, and a binding for a user who is not ACTIVE fails or dangles"
+                        ),
+                        format!(
+                            "ask {email} to accept the invitation email, then call bind_role again (list_members with status ACTIVE shows when they have)"
+                        ),
+                    ),
+                    None => AccessError::refused(
+                        format!(
+                            "{email} is not a member of the CSP org, and a binding for a non-member fails or dangles"
+                        ),
+                        "invite them with invite_user, wait until they accept, then call bind_role again".to_string(),
+                    ),
+                });
+            };
+            let identity = Identity::new(email.clone(), Some(&member));
+            (Subject::user(email), Some(identity))
+        }
+        Grantee::Group(raw) => {
+            let name = raw.trim().to_string();
+            if name.is_empty() {
+                return Err(AccessError::invalid("group is empty"));
+            }
+            let groups = systems.directory.groups().await?;
+            if !groups.iter().any(|g| g.display_name == name) {
+                if let Some(real) = groups
+                    .iter()
+                    .find(|g| g.display_name.eq_ignore_ascii_case(&name))
+                {
+                    return Err(AccessError::refused(
+                        format!(
+                            "group '{name}' matches the CSP group '{}' only when case is ignored; group names are compared exactly, so this binding would grant nothing",
+                            real.display_name
+                        ),
+                        format!("call bind_role again with group '{}'", real.display_name),
+                    ));
+                }
+                warnings.push(format!(
+                    "'{name}' is not a group of the CSP org (yet): the binding grants nothing until the IdP provides a group with exactly this name"
+                ));
+            }
+            (Subject::group(name), None)
+        }
+    };
+    let holds = |s: &Subject| match &identity {
+        Some(identity) => identity.is(s),
+        None => s.kind == SubjectKind::Group && s.name == subject.name,
+    };
+
+    match &target {
+        BindTarget::Tmc(scope) => {
+            let roles = systems.tmc.roles().await?;
+            if !roles.iter().any(|r| r == role) {
+                return Err(unknown_role(role, "TMC", &roles));
+            }
+            let policy = systems
+                .tmc
+                .policy(scope)
+                .await
+                .map_err(|e| not_found_as_refusal(e, &target))?;
+            let already = policy
+                .iter()
+                .any(|b| b.role == role && b.subjects.iter().any(holds));
+            if !already {
+                systems.tmc.add_binding(scope, role, &subject).await?;
+            }
+            Ok(BindResult {
+                outcome: if already {
+                    BindOutcome::AlreadyBound
+                } else {
+                    BindOutcome::Bound
+                },
+                subject,
+                role: role.to_string(),
+                target: target.to_string(),
+                binding: None,
+                warnings,
+            })
+        }
+        BindTarget::Tap { cluster, namespace } => {
+            let configured = systems.rbac.clusters();
+            if !configured.iter().any(|c| c == cluster) {
+                return Err(AccessError::invalid(format!(
+                    "'{cluster}' is not a configured TAP cluster; configured: {}",
+                    configured.join(", ")
+                )));
+            }
+            let roles = systems.rbac.cluster_roles(cluster).await?;
+            if !roles.iter().any(|r| r == role) {
+                return Err(unknown_role(
+                    role,
+                    &format!("ClusterRole on TAP cluster '{cluster}'"),
+                    &roles,
+                ));
+            }
+            if let Some(ns) = namespace {
+                let namespaces = systems.rbac.namespaces(cluster).await?;
+                if !namespaces.iter().any(|n| n == ns) {
+                    return Err(AccessError::refused(
+                        format!("namespace '{ns}' does not exist on TAP cluster '{cluster}'"),
+                        format!("use one of: {}", namespaces.join(", ")),
+                    ));
+                }
+            }
+            let existing = systems.rbac.bindings(cluster).await?;
+            let found = existing.iter().find(|b| {
+                b.namespace == *namespace
+                    && b.role_kind == "ClusterRole"
+                    && b.role_name == role
+                    && b.subjects.iter().any(holds)
+            });
+            let (outcome, name) = match found {
+                Some(binding) => (BindOutcome::AlreadyBound, binding.name.clone()),
+                None => {
+                    let name = binding_name(role, &subject);
+                    match systems
+                        .rbac
+                        .create_binding(
+                            cluster,
+                            namespace.as_deref(),
+                            &name,
+                            role,
+                            std::slice::from_ref(&subject),
+                        )
+                        .await
+                    {
+                        Ok(()) => (BindOutcome::Bound, name),
+                        // Created concurrently by someone else under our deterministic name.
+                        Err(e) if e.kind == FailureKind::Conflict => {
+                            (BindOutcome::AlreadyBound, name)
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            };
+            Ok(BindResult {
+                outcome,
+                subject,
+                role: role.to_string(),
+                target: target.to_string(),
+                binding: Some(name),
+                warnings,
+            })
+        }
+    }
+}
+
+fn unknown_role(role: &str, what: &str, valid: &[String]) -> AccessError {
+    let mut valid = valid.to_vec();
+    valid.sort();
+    AccessError::refused(
+        format!("'{role}' is not a known {what} role"),
+        format!("use one of: {}", valid.join(", ")),
+    )
+}
+
+fn not_found_as_refusal(e: super::ports::BackendError, target: &BindTarget) -> AccessError {
+    if e.kind == FailureKind::NotFound {
+        AccessError::refused(
+            format!("{target} does not exist"),
+            "check the name (get_user_access and TMC list what exists)",
+        )
+    } else {
+        e.into()
+    }
+}
+
+/// A deterministic, DNS-1123-safe binding name: the same grant always gets the same name, so a
+/// retried create finds its own earlier work.
+pub fn binding_name(role: &str, subject: &Subject) -> String {
+    let slug = |s: &str| -> String {
+        let mut out: String = s
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        while out.contains("--") {
+            out = out.replace("--", "-");
+        }
+        out.trim_matches('-').chars().take(60).collect()
+    };
+    let kind = match subject.kind {
+        SubjectKind::User => "user",
+        SubjectKind::Group => "group",
+        SubjectKind::ServiceAccount => "sa",
+    };
+    let hash = Sha256::digest(format!("{role}\0{kind}\0{}", subject.name).as_bytes());
+    let suffix: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "tanzu-mcp-{}-{kind}-{}-{suffix}",
+        slug(role),
+        slug(&subject.name)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_names_are_deterministic_dns_safe_and_distinct() {
+        let a = binding_name("app-editor", &Subject::user("Alice.Anders@example.com"));
+        assert_eq!(
+            a,
+            binding_name("app-editor", &Subject::user("Alice.Anders@example.com"))
+        );
+        assert!(
+            a.len() <= 253
+                && a.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{a}"
+        );
+        assert_ne!(
+            a,
+            binding_name("app-editor", &Subject::group("Alice.Anders@example.com"))
+        );
+        assert_ne!(
+            a,
+            binding_name("app-viewer", &Subject::user("Alice.Anders@example.com"))
+        );
+    }
+}
+
+/// Where to bind, as a caller names it: TMC scopes may leave out a cluster's management
+/// cluster and provisioner when the cluster name alone is unambiguous.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ScopeRef {
+    /// The TMC organization.
+    Organization,
+    /// A TMC cluster group.
+    ClusterGroup {
+        /// Cluster group name.
+        name: String,
+    },
+    /// A TMC cluster.
+    Cluster {
+        /// Cluster name.
+        name: String,
+        /// Management cluster; looked up when omitted.
+        #[serde(default)]
+        management_cluster: Option<String>,
+        /// Provisioner; looked up when omitted.
+        #[serde(default)]
+        provisioner: Option<String>,
+    },
+    /// A namespace of a TMC cluster.
+    Namespace {
+        /// Cluster name.
+        cluster: String,
+        /// Namespace name.
+        name: String,
+        /// Management cluster of the cluster; looked up when omitted.
+        #[serde(default)]
+        management_cluster: Option<String>,
+        /// Provisioner of the cluster; looked up when omitted.
+        #[serde(default)]
+        provisioner: Option<String>,
+    },
+    /// A TMC workspace.
+    Workspace {
+        /// Workspace name.
+        name: String,
+    },
+    /// A TAP cluster (Kubernetes RBAC): a ClusterRoleBinding, or a RoleBinding in `namespace`.
+    TapCluster {
+        /// TAP cluster name, as configured.
+        name: String,
+        /// Namespace for a RoleBinding; omit for a ClusterRoleBinding.
+        #[serde(default)]
+        namespace: Option<String>,
+    },
+}
+
+/// Turn a scope as named into a precise target, looking up a cluster's full name in TMC.
+pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTarget> {
+    let nonempty = |what: &str, value: &str| {
+        if value.trim().is_empty() {
+            Err(AccessError::invalid(format!("scope {what} is empty")))
+        } else {
+            Ok(value.trim().to_string())
+        }
+    };
+    Ok(match scope {
+        ScopeRef::Organization => BindTarget::Tmc(TmcScope::Organization),
+        ScopeRef::ClusterGroup { name } => BindTarget::Tmc(TmcScope::ClusterGroup {
+            name: nonempty("name", &name)?,
+        }),
+        ScopeRef::Workspace { name } => BindTarget::Tmc(TmcScope::Workspace {
+            name: nonempty("name", &name)?,
+        }),
+        ScopeRef::Cluster {
+            name,
+            management_cluster,
+            provisioner,
+        } => {
+            let cluster = find_cluster(
+                systems,
+                &nonempty("name", &name)?,
+                management_cluster,
+                provisioner,
+            )
+            .await?;
+            BindTarget::Tmc(TmcScope::Cluster {
+                name: cluster.name,
+                management_cluster: cluster.management_cluster,
+                provisioner: cluster.provisioner,
+            })
+        }
+        ScopeRef::Namespace {
+            cluster,
+            name,
+            management_cluster,
+            provisioner,
+        } => {
+            let name = nonempty("name", &name)?;
+            let cluster = find_cluster(
+                systems,
+                &nonempty("cluster", &cluster)?,
+                management_cluster,
+                provisioner,
+            )
+            .await?;
+            BindTarget::Tmc(TmcScope::Namespace {
+                cluster: cluster.name,
+                name,
+                management_cluster: cluster.management_cluster,
+                provisioner: cluster.provisioner,
+            })
+        }
+        ScopeRef::TapCluster { name, namespace } => BindTarget::Tap {
+            cluster: nonempty("name", &name)?,
+            namespace: namespace
+                .map(|ns| ns.trim().to_string())
+                .filter(|ns| !ns.is_empty()),
+        },
+    })
+}
+
+async fn find_cluster(
+    systems: &Systems,
+    name: &str,
+    management_cluster: Option<String>,
+    provisioner: Option<String>,
+) -> AccessResult<super::ports::TmcCluster> {
+    if let (Some(management_cluster), Some(provisioner)) = (&management_cluster, &provisioner) {
+        return Ok(super::ports::TmcCluster {
+            name: name.to_string(),
+            management_cluster: management_cluster.clone(),
+            provisioner: provisioner.clone(),
+        });
+    }
+    let clusters = systems.tmc.clusters().await?;
+    let candidates: Vec<_> = clusters
+        .into_iter()
+        .filter(|c| c.name == name)
+        .filter(|c| {
+            management_cluster
+                .as_ref()
+                .is_none_or(|m| *m == c.management_cluster)
+        })
+        .filter(|c| provisioner.as_ref().is_none_or(|p| *p == c.provisioner))
+        .collect();
+    match candidates.len() {
+        1 => Ok(candidates.into_iter().next().expect("one candidate")),
+        0 => Err(AccessError::refused(
+            format!("TMC has no cluster named '{name}'"),
+            "check the name; get_user_access lists the clusters where someone holds a role",
+        )),
+        _ => Err(AccessError::invalid(format!(
+            "more than one TMC cluster is named '{name}' ({}); give management_cluster and provisioner",
+            candidates
+                .iter()
+                .map(|c| format!("{}/{}", c.management_cluster, c.provisioner))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}

@@ -1,0 +1,118 @@
+//! Who a person is across the three systems: a normalized email, and which binding subjects
+//! name them.
+//!
+//! CSP identifies people by email; TMC USER subjects and Kubernetes User subjects carry the
+//! email (or the CSP username, which is usually the same). Matching is case-insensitive because
+//! the IdPs behind all three fold case for email addresses.
+
+use super::error::{AccessError, AccessResult};
+use super::ports::{Member, Subject, SubjectKind};
+
+/// Longest address RFC 5321 allows.
+const MAX_EMAIL_LEN: usize = 254;
+
+/// Trim, check the shape and lowercase an email address.
+pub fn normalize_email(raw: &str) -> AccessResult<String> {
+    let email = raw.trim();
+    let invalid =
+        |why: &str| AccessError::invalid(format!("'{email}' is not an email address: {why}"));
+    if email.is_empty() {
+        return Err(AccessError::invalid("the email is empty"));
+    }
+    if email.len() > MAX_EMAIL_LEN {
+        return Err(invalid("longer than 254 characters"));
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err(invalid("it has no '@'"));
+    };
+    if local.is_empty() || domain.is_empty() {
+        return Err(invalid("the part before or after '@' is empty"));
+    }
+    if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return Err(invalid("the domain needs a dot, not at either end"));
+    }
+    if email
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '%')
+    {
+        return Err(invalid("it contains whitespace, '/' or '%'"));
+    }
+    Ok(email.to_lowercase())
+}
+
+/// The names a person may appear under as a USER subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub email: String,
+    /// The CSP username when it differs from the email.
+    pub username: Option<String>,
+}
+
+impl Identity {
+    pub fn new(email: String, member: Option<&Member>) -> Self {
+        let username = member
+            .map(|m| m.username.to_lowercase())
+            .filter(|name| !name.is_empty() && *name != email);
+        Identity { email, username }
+    }
+
+    /// Whether `subject` is this person as a USER.
+    pub fn is(&self, subject: &Subject) -> bool {
+        if subject.kind != SubjectKind::User {
+            return false;
+        }
+        let name = subject.name.to_lowercase();
+        name == self.email || self.username.as_deref() == Some(name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            normalize_email("  Alice@Example.COM ").unwrap(),
+            "alice@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused_with_the_reason() {
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "al ice@example.com",
+            "a/b@example.com",
+        ] {
+            let err = normalize_email(bad).unwrap_err();
+            assert!(matches!(err, AccessError::Invalid(_)), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn identity_matches_users_case_insensitively_and_never_groups() {
+        let id = Identity::new("alice@example.com".into(), None);
+        assert!(id.is(&Subject::user("Alice@Example.com")));
+        assert!(!id.is(&Subject::group("alice@example.com")));
+        assert!(!id.is(&Subject::user("alice@example.org")));
+    }
+
+    #[test]
+    fn identity_matches_the_csp_username_too() {
+        let member = Member {
+            user_id: "u1".into(),
+            username: "alice.anders".into(),
+            email: "alice@example.com".into(),
+            first_name: None,
+            last_name: None,
+            org_roles: vec![],
+        };
+        let id = Identity::new("alice@example.com".into(), Some(&member));
+        assert!(id.is(&Subject::user("alice.anders")));
+    }
+}

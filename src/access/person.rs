@@ -1,0 +1,297 @@
+//! One person's whole access: CSP membership or invitation, every TMC binding at every scope,
+//! every Kubernetes binding on every TAP cluster, and warnings for what the three systems hide
+//! from each other (leftovers after a removal, access through groups, group names that match
+//! a real group only when case is ignored).
+
+use std::collections::BTreeSet;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Systems;
+use super::error::AccessResult;
+use super::identity::{Identity, normalize_email};
+use super::inventory::{self, Inventory};
+use super::ports::{
+    BackendError, Invitation, InvitationStatus, Member, OrgGroup, RbacBinding, Subject,
+    SubjectKind, TmcScope,
+};
+
+/// A person's standing in the CSP org, derived from members and invitations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PersonStatus {
+    /// A member of the org.
+    Active,
+    /// Invited, invitation not yet accepted.
+    Invited,
+    /// Not a member and not invited, but known from a binding or an old invitation.
+    Removed,
+    /// Not known to any of the systems.
+    Unknown,
+}
+
+/// CSP org membership.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Membership {
+    pub user_id: String,
+    pub username: String,
+    /// Organization roles, such as `org_owner` or `org_member`.
+    pub org_roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+}
+
+/// A pending CSP invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PendingInvitation {
+    pub id: String,
+    /// Organization roles the invitation offers.
+    pub org_roles: Vec<String>,
+}
+
+/// A TMC role the person holds directly (as a USER subject).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TmcGrant {
+    /// The resource whose IAM policy holds the binding.
+    pub scope: TmcScope,
+    /// TMC role, such as `cluster.admin`.
+    pub role: String,
+    /// The subject exactly as the policy spells it.
+    pub subject: Subject,
+}
+
+/// A Kubernetes binding on a TAP cluster that names the person as a User.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TapGrant {
+    /// TAP cluster name.
+    pub cluster: String,
+    /// `ClusterRoleBinding` or `RoleBinding`.
+    pub binding_kind: String,
+    /// Namespace of a RoleBinding; absent for a ClusterRoleBinding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Binding name.
+    pub binding: String,
+    /// The role it grants, as `ClusterRole/name` or `Role/name`.
+    pub role: String,
+    /// The subject exactly as the binding spells it.
+    pub subject: Subject,
+    /// How many other subjects share this binding (they keep it when the person is revoked).
+    pub other_subjects: usize,
+}
+
+/// Everything one person can reach.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UserAccess {
+    /// The email asked about, lowercase.
+    pub email: String,
+    /// ACTIVE, INVITED, REMOVED or UNKNOWN, derived across the systems.
+    pub status: PersonStatus,
+    /// CSP org membership; null when not a member.
+    pub membership: Option<Membership>,
+    /// A pending invitation; null when none.
+    pub invitation: Option<PendingInvitation>,
+    /// Direct TMC bindings at every scope.
+    pub tmc: Vec<TmcGrant>,
+    /// Direct Kubernetes bindings on every TAP cluster.
+    pub tap: Vec<TapGrant>,
+    /// What a human should know: leftovers, access through groups, near-miss group names.
+    pub warnings: Vec<String>,
+    /// Reads that failed: the picture is incomplete where these name a system or resource.
+    pub incomplete: Vec<String>,
+}
+
+impl UserAccess {
+    /// Whether the person holds any direct binding anywhere.
+    pub fn has_bindings(&self) -> bool {
+        !self.tmc.is_empty() || !self.tap.is_empty()
+    }
+}
+
+/// What the CSP directory says about one email.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryStanding {
+    pub member: Option<Member>,
+    pub pending: Option<Invitation>,
+    /// An accepted or revoked invitation: proof the person was known.
+    pub past_invitation: bool,
+}
+
+/// Look one email up in the directory: membership first, then invitations.
+pub async fn standing(systems: &Systems, email: &str) -> Result<DirectoryStanding, BackendError> {
+    let (member, invitations) = futures::join!(
+        systems.directory.find_member(email),
+        systems.directory.invitations()
+    );
+    let member = member?;
+    let invitations = invitations?;
+    let mine = || {
+        invitations
+            .iter()
+            .filter(|inv| inv.email.eq_ignore_ascii_case(email))
+    };
+    Ok(DirectoryStanding {
+        pending: if member.is_some() {
+            None
+        } else {
+            mine()
+                .find(|inv| inv.status == InvitationStatus::Available)
+                .cloned()
+        },
+        past_invitation: mine().any(|inv| inv.status != InvitationStatus::Available),
+        member,
+    })
+}
+
+/// The whole picture of one person.
+pub async fn user_access(systems: &Systems, email: &str) -> AccessResult<UserAccess> {
+    let email = normalize_email(email)?;
+    let (standing, inventory, groups) = futures::join!(
+        standing(systems, &email),
+        inventory::scan(systems.tmc.as_ref(), systems.rbac.as_ref()),
+        systems.directory.groups(),
+    );
+    let standing = standing?;
+    Ok(assemble(email, standing, &inventory, groups))
+}
+
+/// Build the picture from what was read. Pure, so the rules are unit-tested.
+pub fn assemble(
+    email: String,
+    standing: DirectoryStanding,
+    inventory: &Inventory,
+    groups: Result<Vec<OrgGroup>, BackendError>,
+) -> UserAccess {
+    let identity = Identity::new(email.clone(), standing.member.as_ref());
+    let mut warnings = Vec::new();
+    let mut incomplete: Vec<String> = inventory.errors.iter().map(ToString::to_string).collect();
+
+    let mut tmc = Vec::new();
+    let mut group_grants = BTreeSet::new();
+    let mut group_subjects = Vec::new();
+    for (scope, bindings) in &inventory.tmc {
+        for binding in bindings {
+            for subject in &binding.subjects {
+                if identity.is(subject) {
+                    tmc.push(TmcGrant {
+                        scope: scope.clone(),
+                        role: binding.role.clone(),
+                        subject: subject.clone(),
+                    });
+                } else if subject.kind == SubjectKind::Group {
+                    group_grants.insert(format!("TMC {} on {scope}", binding.role));
+                    group_subjects.push((subject.name.clone(), format!("TMC {scope}")));
+                }
+            }
+        }
+    }
+
+    let mut tap = Vec::new();
+    for binding in &inventory.tap {
+        for subject in &binding.subjects {
+            if identity.is(subject) {
+                tap.push(tap_grant(binding, subject));
+            } else if subject.kind == SubjectKind::Group && !subject.name.starts_with("system:") {
+                group_grants.insert(format!(
+                    "{} on TAP cluster {}",
+                    binding.role_name, binding.cluster
+                ));
+                group_subjects.push((
+                    subject.name.clone(),
+                    format!("TAP cluster {} binding {}", binding.cluster, binding.name),
+                ));
+            }
+        }
+    }
+
+    let status = match (&standing.member, &standing.pending) {
+        (Some(_), _) => PersonStatus::Active,
+        (None, Some(_)) => PersonStatus::Invited,
+        (None, None) if standing.past_invitation || !tmc.is_empty() || !tap.is_empty() => {
+            PersonStatus::Removed
+        }
+        (None, None) => PersonStatus::Unknown,
+    };
+    if status != PersonStatus::Active && (!tmc.is_empty() || !tap.is_empty()) {
+        warnings.push(format!(
+            "{email} is not a member of the CSP org but still holds {} TMC and {} TAP bindings: leftovers that \
+             a removal from CSP does not clean up; revoke_all_access removes them",
+            tmc.len(),
+            tap.len()
+        ));
+    }
+    if !group_grants.is_empty() {
+        let listed: Vec<_> = group_grants.into_iter().collect();
+        warnings.push(format!(
+            "access may also come through groups, whose membership the IdP owns (tanzu-mcp neither sees nor \
+             changes it): {}",
+            listed.join("; ")
+        ));
+    }
+    match groups {
+        Ok(groups) => warnings.extend(near_miss_groups(&groups, &group_subjects)),
+        Err(e) => incomplete.push(e.to_string()),
+    }
+
+    UserAccess {
+        email,
+        status,
+        membership: standing.member.map(|m| Membership {
+            user_id: m.user_id,
+            username: m.username,
+            org_roles: m.org_roles,
+            first_name: m.first_name,
+            last_name: m.last_name,
+        }),
+        invitation: standing.pending.map(|inv| PendingInvitation {
+            id: inv.id,
+            org_roles: inv.org_roles,
+        }),
+        tmc,
+        tap,
+        warnings,
+        incomplete,
+    }
+}
+
+fn tap_grant(binding: &RbacBinding, subject: &Subject) -> TapGrant {
+    TapGrant {
+        cluster: binding.cluster.clone(),
+        binding_kind: if binding.namespace.is_some() {
+            "RoleBinding"
+        } else {
+            "ClusterRoleBinding"
+        }
+        .to_string(),
+        namespace: binding.namespace.clone(),
+        binding: binding.name.clone(),
+        role: format!("{}/{}", binding.role_kind, binding.role_name),
+        subject: subject.clone(),
+        other_subjects: binding.subjects.iter().filter(|s| *s != subject).count(),
+    }
+}
+
+/// GROUP subjects whose name equals a CSP group only when case is ignored: such a binding
+/// grants nothing, because TMC and Kubernetes compare group names exactly.
+pub fn near_miss_groups(groups: &[OrgGroup], subjects: &[(String, String)]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    for (name, place) in subjects {
+        if groups.iter().any(|g| g.display_name == *name) {
+            continue;
+        }
+        if let Some(real) = groups
+            .iter()
+            .find(|g| g.display_name.eq_ignore_ascii_case(name))
+        {
+            seen.insert(format!(
+                "GROUP '{name}' ({place}) matches CSP group '{}' only when case is ignored, so it grants nothing; \
+                 bind '{}' exactly instead",
+                real.display_name, real.display_name
+            ));
+        }
+    }
+    seen.into_iter().collect()
+}

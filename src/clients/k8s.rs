@@ -1,0 +1,718 @@
+//! Kubernetes RBAC on the TAP clusters through kube-rs, as [`ClusterRbac`].
+//!
+//! One `kube::Client` per configured `[[tap]]` context, built from its kubeconfig with exec
+//! credential plugins forced non-interactive: over stdio our stdin carries the MCP protocol and
+//! a plugin must never read it. kube's own retry layer is off (it would re-send a POST on 504);
+//! calls go through the same [`retry::decide`] policy as CSP and TMC. Removing a subject from a
+//! shared binding replaces the binding at the resourceVersion it was read at and starts again
+//! on a Conflict, so a concurrent writer is never overwritten.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, RoleBinding, RoleRef, Subject as K8sSubject,
+};
+use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, Preconditions};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Resource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::errors::{kind_of_status, status_line};
+use super::http::error_chain;
+use super::retry::{self, AttemptOutcome, ClientOptions, Decision, Idempotency};
+use crate::access::ports::{
+    BackendError, BackendResult, ClusterRbac, FailureKind, RbacBinding, Subject, SubjectKind,
+    SubjectRemoval, System,
+};
+use crate::config::TapClusterConfig;
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+/// Read-modify-write rounds before a contended binding is reported as a Conflict.
+const MAX_CONFLICT_ROUNDS: u32 = 5;
+
+/// A failed Kubernetes call, before it is named with its operation.
+#[derive(Debug, thiserror::Error)]
+pub enum K8sError {
+    #[error("{}: {message}", status_line(*.status))]
+    Api {
+        status: u16,
+        message: String,
+        reason: String,
+    },
+    #[error("cannot reach the API server: {0}")]
+    Unreachable(String),
+    #[error("no complete answer from the API server: {0}")]
+    NoAnswer(String),
+    #[error("the answer was lost ({0}); the change may or may not have been made")]
+    OutcomeUnknown(String),
+    #[error("no TAP cluster named '{0}' is configured")]
+    UnknownCluster(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("the binding kept changing under us: {0}")]
+    Contended(String),
+}
+
+impl K8sError {
+    pub fn into_backend(self, operation: impl Into<String>) -> BackendError {
+        let (kind, status, fix) = match &self {
+            K8sError::Api { status, .. } => (
+                kind_of_status(*status),
+                Some(*status),
+                fix_for_status(*status),
+            ),
+            K8sError::Unreachable(_) => (
+                FailureKind::Unavailable,
+                None,
+                "check the cluster's kubeconfig context and that its API server is reachable",
+            ),
+            K8sError::NoAnswer(_) => (FailureKind::Unavailable, None, "try again later"),
+            K8sError::OutcomeUnknown(_) => (
+                FailureKind::Unknown,
+                None,
+                "read the binding before trying again; the change may already be made",
+            ),
+            K8sError::UnknownCluster(_) => (
+                FailureKind::NotFound,
+                None,
+                "use one of the TAP clusters named in the configuration's [[tap]] tables",
+            ),
+            K8sError::Config(_) => (
+                FailureKind::Configuration,
+                None,
+                "fix the [[tap]] table's kubeconfig and context (`kubectl config get-contexts`)",
+            ),
+            K8sError::Contended(_) => (FailureKind::Conflict, Some(409), "try again"),
+        };
+        BackendError {
+            system: System::Kubernetes,
+            operation: operation.into(),
+            kind,
+            status,
+            message: self.to_string(),
+            fix: fix.to_string(),
+        }
+    }
+}
+
+fn fix_for_status(status: u16) -> &'static str {
+    match status {
+        401 => {
+            "the cluster refused our credentials; log in again (for Pinniped, refresh the kubeconfig)"
+        }
+        403 => "the kubeconfig user needs RBAC rights to manage (cluster)rolebindings",
+        404 => "check the binding and namespace names",
+        429 | 500..=599 => "the API server is busy or failing; try again later",
+        _ => "",
+    }
+}
+
+/// The RBAC clients of every configured TAP cluster.
+pub struct K8sRbac {
+    /// In configuration order.
+    clusters: Vec<(String, Client)>,
+    options: ClientOptions,
+}
+
+impl K8sRbac {
+    /// Build one client per `[[tap]]` table. Reads kubeconfigs; makes no request.
+    pub async fn connect(
+        tap: &[TapClusterConfig],
+        options: &ClientOptions,
+    ) -> Result<Self, (String, K8sError)> {
+        let mut kubeconfigs: HashMap<Option<PathBuf>, Kubeconfig> = HashMap::new();
+        let mut clusters = Vec::with_capacity(tap.len());
+        for entry in tap {
+            let fail = |e: K8sError| (entry.name.clone(), e);
+            if !kubeconfigs.contains_key(&entry.kubeconfig) {
+                let loaded = match &entry.kubeconfig {
+                    Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+                        K8sError::Config(format!("cannot read kubeconfig {}: {e}", path.display()))
+                    }),
+                    None => Kubeconfig::read().map_err(|e| {
+                        K8sError::Config(format!(
+                            "cannot read the default kubeconfig (KUBECONFIG or ~/.kube/config): {e}"
+                        ))
+                    }),
+                }
+                .map_err(fail)?;
+                kubeconfigs.insert(entry.kubeconfig.clone(), non_interactive(loaded));
+            }
+            let kubeconfig = kubeconfigs[&entry.kubeconfig].clone();
+            let client = client_for(kubeconfig, &entry.context, options)
+                .await
+                .map_err(fail)?;
+            clusters.push((entry.name.clone(), client));
+        }
+        Ok(K8sRbac {
+            clusters,
+            options: options.clone(),
+        })
+    }
+
+    fn client(&self, cluster: &str) -> Result<&Client, K8sError> {
+        self.clusters
+            .iter()
+            .find(|(name, _)| name == cluster)
+            .map(|(_, client)| client)
+            .ok_or_else(|| K8sError::UnknownCluster(cluster.to_string()))
+    }
+
+    /// Run `call` under the shared retry policy.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        idempotency: Idempotency,
+        mut call: F,
+    ) -> Result<T, K8sError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        let mut retries_done = 0;
+        loop {
+            let error = match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let outcome = outcome_of(&error);
+            match retry::decide(outcome, idempotency, retries_done, &self.options) {
+                Decision::RetryAfter(wait) => {
+                    tracing::debug!(?outcome, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    retries_done += 1;
+                }
+                Decision::OutcomeUnknown => {
+                    return Err(K8sError::OutcomeUnknown(error_chain(&error)));
+                }
+                Decision::Done | Decision::GiveUp => return Err(convert(error, outcome)),
+            }
+        }
+    }
+
+    /// Every object of a kind, following `continue`.
+    async fn list_all<K>(&self, api: &Api<K>) -> Result<Vec<K>, K8sError>
+    where
+        K: Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let limit = u32::try_from(self.options.list_page_size.max(1)).unwrap_or(u32::MAX);
+            let mut params = ListParams::default().limit(limit);
+            if let Some(t) = &token {
+                params = params.continue_token(t);
+            }
+            let page = self
+                .with_retries(Idempotency::Idempotent, || api.list(&params))
+                .await?;
+            items.extend(page.items);
+            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// One list call of ClusterRoleBindings: reachability and the read right, for checks.
+    pub async fn probe(&self, cluster: &str, params: ListParams) -> Result<(), K8sError> {
+        let api: Api<ClusterRoleBinding> = Api::all(self.client(cluster)?.clone());
+        self.with_retries(Idempotency::Idempotent, || api.list(&params))
+            .await
+            .map(|_| ())
+    }
+
+    #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
+    pub async fn bindings(&self, cluster: &str) -> Result<Vec<RbacBinding>, K8sError> {
+        let client = self.client(cluster)?;
+        let mut out = Vec::new();
+        let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
+        for crb in self.list_all(&crbs).await? {
+            out.push(binding_view(
+                cluster,
+                None,
+                &crb.metadata,
+                &crb.role_ref,
+                crb.subjects.as_deref(),
+            ));
+        }
+        let rbs: Api<RoleBinding> = Api::all(client.clone());
+        for rb in self.list_all(&rbs).await? {
+            let namespace = rb.metadata.namespace.clone();
+            out.push(binding_view(
+                cluster,
+                namespace,
+                &rb.metadata,
+                &rb.role_ref,
+                rb.subjects.as_deref(),
+            ));
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
+    pub async fn cluster_roles(&self, cluster: &str) -> Result<Vec<String>, K8sError> {
+        let api: Api<ClusterRole> = Api::all(self.client(cluster)?.clone());
+        Ok(self
+            .list_all(&api)
+            .await?
+            .into_iter()
+            .filter_map(|r| r.metadata.name)
+            .collect())
+    }
+
+    #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
+    pub async fn namespaces(&self, cluster: &str) -> Result<Vec<String>, K8sError> {
+        let api: Api<Namespace> = Api::all(self.client(cluster)?.clone());
+        Ok(self
+            .list_all(&api)
+            .await?
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect())
+    }
+
+    #[tracing::instrument(skip(self, subjects), fields(system = "Kubernetes"))]
+    pub async fn create_binding(
+        &self,
+        cluster: &str,
+        namespace: Option<&str>,
+        name: &str,
+        role: &str,
+        subjects: &[Subject],
+    ) -> Result<(), K8sError> {
+        let client = self.client(cluster)?.clone();
+        let metadata = ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: namespace.map(str::to_owned),
+            labels: Some(
+                [(
+                    "app.kubernetes.io/managed-by".to_string(),
+                    "tanzu-mcp".to_string(),
+                )]
+                .into(),
+            ),
+            ..ObjectMeta::default()
+        };
+        let role_ref = RoleRef {
+            api_group: RBAC_GROUP.into(),
+            kind: "ClusterRole".into(),
+            name: role.into(),
+        };
+        let wire_subjects: Vec<K8sSubject> = subjects.iter().map(subject_to_k8s).collect();
+        match namespace {
+            None => {
+                let api: Api<ClusterRoleBinding> = Api::all(client);
+                let object = ClusterRoleBinding {
+                    metadata,
+                    role_ref,
+                    subjects: Some(wire_subjects),
+                };
+                self.create_settled(&api, name, &object, |found| {
+                    found.role_ref == object.role_ref && found.subjects == object.subjects
+                })
+                .await
+            }
+            Some(ns) => {
+                let api: Api<RoleBinding> = Api::namespaced(client, ns);
+                let object = RoleBinding {
+                    metadata,
+                    role_ref,
+                    subjects: Some(wire_subjects),
+                };
+                self.create_settled(&api, name, &object, |found| {
+                    found.role_ref == object.role_ref && found.subjects == object.subjects
+                })
+                .await
+            }
+        }
+    }
+
+    /// Create; if the answer is lost, read back: the same binding existing means it was made.
+    async fn create_settled<K>(
+        &self,
+        api: &Api<K>,
+        name: &str,
+        object: &K,
+        same: impl Fn(&K) -> bool,
+    ) -> Result<(), K8sError>
+    where
+        K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+    {
+        let params = PostParams::default();
+        match self
+            .with_retries(Idempotency::NotIdempotent, || api.create(&params, object))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(K8sError::OutcomeUnknown(detail)) => {
+                let found = self
+                    .with_retries(Idempotency::Idempotent, || api.get_opt(name))
+                    .await?;
+                match found {
+                    Some(found) if same(&found) => Ok(()),
+                    _ => Err(K8sError::OutcomeUnknown(detail)),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    #[tracing::instrument(skip(self), fields(system = "Kubernetes", subject = %subject.name))]
+    pub async fn remove_subject(
+        &self,
+        cluster: &str,
+        namespace: Option<&str>,
+        name: &str,
+        subject: &Subject,
+    ) -> Result<SubjectRemoval, K8sError> {
+        let client = self.client(cluster)?.clone();
+        match namespace {
+            None => {
+                let api: Api<ClusterRoleBinding> = Api::all(client);
+                self.remove_from(&api, name, subject, |b| &mut b.subjects)
+                    .await
+            }
+            Some(ns) => {
+                let api: Api<RoleBinding> = Api::namespaced(client, ns);
+                self.remove_from(&api, name, subject, |b| &mut b.subjects)
+                    .await
+            }
+        }
+    }
+
+    /// Read, drop the subject, write back at the read resourceVersion; on 409 start over.
+    async fn remove_from<K>(
+        &self,
+        api: &Api<K>,
+        name: &str,
+        subject: &Subject,
+        subjects_of: impl Fn(&mut K) -> &mut Option<Vec<K8sSubject>>,
+    ) -> Result<SubjectRemoval, K8sError>
+    where
+        K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+    {
+        for round in 1..=MAX_CONFLICT_ROUNDS {
+            let Some(mut binding) = self
+                .with_retries(Idempotency::Idempotent, || api.get_opt(name))
+                .await?
+            else {
+                return Ok(SubjectRemoval::AlreadyAbsent);
+            };
+            let resource_version = binding.meta().resource_version.clone();
+            let subjects = subjects_of(&mut binding);
+            let before = subjects.as_ref().map_or(0, Vec::len);
+            let remaining: Vec<K8sSubject> = subjects
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|s| !same_subject(s, subject))
+                .collect();
+            if remaining.len() == before {
+                return Ok(SubjectRemoval::AlreadyAbsent);
+            }
+            // Both writes are conditional on the version we read, so repeating one after a lost
+            // answer cannot undo someone else's change: at worst it meets a 409 or a 404.
+            let result = if remaining.is_empty() {
+                let params = DeleteParams::default().preconditions(Preconditions {
+                    resource_version: resource_version.clone(),
+                    uid: None,
+                });
+                self.with_retries(Idempotency::Idempotent, || api.delete(name, &params))
+                    .await
+                    .map(|_| SubjectRemoval::Deleted)
+            } else {
+                *subjects = Some(remaining);
+                let params = PostParams::default();
+                self.with_retries(Idempotency::Idempotent, || {
+                    api.replace(name, &params, &binding)
+                })
+                .await
+                .map(|_| SubjectRemoval::Updated)
+            };
+            match result {
+                Ok(done) => return Ok(done),
+                Err(K8sError::Api { status: 409, .. }) => {
+                    tracing::debug!(round, "binding changed since read (409); reading again");
+                }
+                // Gone between our read and our write: nothing of the subject is left either.
+                Err(K8sError::Api { status: 404, .. }) => {
+                    return Ok(SubjectRemoval::AlreadyAbsent);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(K8sError::Contended(format!(
+            "'{name}' changed {MAX_CONFLICT_ROUNDS} times while we removed a subject"
+        )))
+    }
+}
+
+/// Exec plugins (Pinniped, cloud logins) must never read our stdin: it is the MCP transport.
+fn non_interactive(mut kubeconfig: Kubeconfig) -> Kubeconfig {
+    for named in &mut kubeconfig.auth_infos {
+        if let Some(exec) = named.auth_info.as_mut().and_then(|a| a.exec.as_mut()) {
+            exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
+        }
+    }
+    kubeconfig
+}
+
+async fn client_for(
+    kubeconfig: Kubeconfig,
+    context: &str,
+    options: &ClientOptions,
+) -> Result<Client, K8sError> {
+    let kube_options = KubeConfigOptions {
+        context: Some(context.to_string()),
+        ..KubeConfigOptions::default()
+    };
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options)
+        .await
+        .map_err(|e| K8sError::Config(format!("context '{context}': {e}")))?;
+    config.connect_timeout = Some(options.connect_timeout);
+    config.read_timeout = Some(options.request_timeout);
+    config.write_timeout = Some(options.request_timeout);
+    config.reset_reader_on_write = true;
+    config.default_retry = false;
+    if let Some(exec) = config.auth_info.exec.as_mut() {
+        exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
+    }
+    Client::try_from(config).map_err(|e| K8sError::Config(format!("context '{context}': {e}")))
+}
+
+/// How a kube call ended, for [`retry::decide`].
+fn outcome_of(error: &kube::Error) -> AttemptOutcome {
+    if let kube::Error::Api(status) = error {
+        return AttemptOutcome::Status {
+            status: status.code,
+            retry_after: status
+                .details
+                .as_ref()
+                .map(|d| d.retry_after_seconds)
+                .filter(|s| *s > 0)
+                .map(|s| std::time::Duration::from_secs(u64::from(s))),
+        };
+    }
+    if connection_refused(error) {
+        AttemptOutcome::NotSent
+    } else {
+        AttemptOutcome::AnswerLost
+    }
+}
+
+fn connection_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+fn convert(error: kube::Error, outcome: AttemptOutcome) -> K8sError {
+    match error {
+        kube::Error::Api(status) => K8sError::Api {
+            status: status.code,
+            message: status.message.clone(),
+            reason: status.reason.clone(),
+        },
+        other => match outcome {
+            AttemptOutcome::NotSent => K8sError::Unreachable(error_chain(&other)),
+            _ => K8sError::NoAnswer(error_chain(&other)),
+        },
+    }
+}
+
+fn binding_view(
+    cluster: &str,
+    namespace: Option<String>,
+    meta: &ObjectMeta,
+    role_ref: &RoleRef,
+    subjects: Option<&[K8sSubject]>,
+) -> RbacBinding {
+    RbacBinding {
+        cluster: cluster.to_string(),
+        namespace,
+        name: meta.name.clone().unwrap_or_default(),
+        role_kind: role_ref.kind.clone(),
+        role_name: role_ref.name.clone(),
+        subjects: subjects
+            .unwrap_or_default()
+            .iter()
+            .filter_map(subject_from_k8s)
+            .collect(),
+    }
+}
+
+pub fn subject_to_k8s(subject: &Subject) -> K8sSubject {
+    match subject.kind {
+        SubjectKind::User | SubjectKind::Group => K8sSubject {
+            api_group: Some(RBAC_GROUP.into()),
+            kind: if subject.kind == SubjectKind::User {
+                "User"
+            } else {
+                "Group"
+            }
+            .into(),
+            name: subject.name.clone(),
+            namespace: None,
+        },
+        SubjectKind::ServiceAccount => K8sSubject {
+            api_group: Some(String::new()),
+            kind: "ServiceAccount".into(),
+            name: subject.name.clone(),
+            namespace: subject.namespace.clone(),
+        },
+    }
+}
+
+pub fn subject_from_k8s(subject: &K8sSubject) -> Option<Subject> {
+    let kind = match subject.kind.as_str() {
+        "User" => SubjectKind::User,
+        "Group" => SubjectKind::Group,
+        "ServiceAccount" => SubjectKind::ServiceAccount,
+        _ => return None,
+    };
+    Some(Subject {
+        kind,
+        name: subject.name.clone(),
+        namespace: match kind {
+            SubjectKind::ServiceAccount => subject.namespace.clone(),
+            _ => None,
+        },
+    })
+}
+
+/// Exact match: Kubernetes compares subject names as given (a group differing only in case is
+/// a different group).
+fn same_subject(wire: &K8sSubject, subject: &Subject) -> bool {
+    subject_from_k8s(wire).is_some_and(|s| {
+        s.kind == subject.kind
+            && s.name == subject.name
+            && (s.kind != SubjectKind::ServiceAccount || s.namespace == subject.namespace)
+    })
+}
+
+#[async_trait]
+impl ClusterRbac for K8sRbac {
+    fn clusters(&self) -> Vec<String> {
+        self.clusters.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    async fn bindings(&self, cluster: &str) -> BackendResult<Vec<RbacBinding>> {
+        K8sRbac::bindings(self, cluster)
+            .await
+            .map_err(|e| e.into_backend(format!("list bindings on '{cluster}'")))
+    }
+
+    async fn cluster_roles(&self, cluster: &str) -> BackendResult<Vec<String>> {
+        K8sRbac::cluster_roles(self, cluster)
+            .await
+            .map_err(|e| e.into_backend(format!("list cluster roles on '{cluster}'")))
+    }
+
+    async fn namespaces(&self, cluster: &str) -> BackendResult<Vec<String>> {
+        K8sRbac::namespaces(self, cluster)
+            .await
+            .map_err(|e| e.into_backend(format!("list namespaces on '{cluster}'")))
+    }
+
+    async fn create_binding(
+        &self,
+        cluster: &str,
+        namespace: Option<&str>,
+        name: &str,
+        role: &str,
+        subjects: &[Subject],
+    ) -> BackendResult<()> {
+        K8sRbac::create_binding(self, cluster, namespace, name, role, subjects)
+            .await
+            .map_err(|e| {
+                e.into_backend(format!(
+                    "create {} on '{cluster}'",
+                    describe(namespace, name)
+                ))
+            })
+    }
+
+    async fn remove_subject(
+        &self,
+        cluster: &str,
+        namespace: Option<&str>,
+        name: &str,
+        subject: &Subject,
+    ) -> BackendResult<SubjectRemoval> {
+        K8sRbac::remove_subject(self, cluster, namespace, name, subject)
+            .await
+            .map_err(|e| {
+                e.into_backend(format!(
+                    "remove '{}' from {} on '{cluster}'",
+                    subject.name,
+                    describe(namespace, name)
+                ))
+            })
+    }
+}
+
+fn describe(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        None => format!("ClusterRoleBinding '{name}'"),
+        Some(ns) => format!("RoleBinding '{ns}/{name}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_map_both_ways() {
+        let user = Subject::user("alice@example.com");
+        let wire = subject_to_k8s(&user);
+        assert_eq!(wire.kind, "User");
+        assert_eq!(wire.api_group.as_deref(), Some(RBAC_GROUP));
+        assert_eq!(subject_from_k8s(&wire), Some(user.clone()));
+        assert!(same_subject(&wire, &user));
+        assert!(!same_subject(&wire, &Subject::user("Alice@example.com")));
+        assert!(!same_subject(&wire, &Subject::group("alice@example.com")));
+    }
+
+    #[test]
+    fn exec_plugins_are_made_non_interactive() {
+        let kubeconfig = Kubeconfig::from_yaml(
+            r#"
+apiVersion: v1
+kind: Config
+clusters: []
+contexts: []
+users:
+- name: pinniped
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: pinniped
+      interactiveMode: IfAvailable
+"#,
+        )
+        .unwrap();
+        let kubeconfig = non_interactive(kubeconfig);
+        let exec = kubeconfig.auth_infos[0]
+            .auth_info
+            .as_ref()
+            .and_then(|a| a.exec.as_ref())
+            .unwrap();
+        assert_eq!(
+            exec.interactive_mode,
+            Some(kube::config::ExecInteractiveMode::Never)
+        );
+    }
+}
