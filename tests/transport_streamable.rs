@@ -103,6 +103,45 @@ async fn closed_session_frees_its_slot() {
     assert!(second.list_all_tools().await.is_ok());
 }
 
+#[tokio::test]
+async fn deleted_session_answers_204_and_its_id_is_then_unknown() {
+    let server = start(loopback_options()).await;
+    let http = reqwest::Client::new();
+    let response = http
+        .post(server.url("/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .json(&transport_fixture::initialize_request(1))
+        .send()
+        .await
+        .expect("initialize");
+    let session = response
+        .headers()
+        .get("mcp-session-id")
+        .expect("a session id")
+        .clone();
+    drop(response);
+
+    let deleted = http
+        .delete(server.url("/mcp"))
+        .header("mcp-session-id", session.clone())
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(deleted.status(), 204);
+
+    let after = http
+        .post(server.url("/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&json!({ "jsonrpc": "2.0", "id": 2, "method": "ping" }))
+        .send()
+        .await
+        .expect("request after DELETE");
+    assert_eq!(after.status(), 404);
+}
+
 #[tokio::test(start_paused = true)]
 async fn idle_session_expires_and_its_id_is_refused() {
     let mut options = loopback_options();

@@ -94,7 +94,7 @@ impl HttpOptions {
 /// Why the HTTP server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}; pass another --listen")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -104,6 +104,33 @@ pub enum TransportError {
     Config(String),
     #[error("HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
+}
+
+impl TransportError {
+    /// The process exit code for this error: 2 when the operator can fix it with a flag (bad
+    /// options, address in use), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Bind { .. } => 2,
+            Self::Serve(_) => 1,
+        }
+    }
+}
+
+/// Parses a `--listen` value: `IP:PORT`, `[IPv6]:PORT`, or `localhost:PORT` (taken as
+/// 127.0.0.1, never resolved, so it cannot silently bind a public address).
+pub fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    if let Some(port) = value.strip_prefix("localhost:")
+        && let Ok(port) = port.parse::<u16>()
+    {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!(
+        "--listen {value:?}: expected IP:PORT such as 127.0.0.1:8080 or [::1]:8080"
+    ))
 }
 
 /// Refuses to serve a non-loopback address without authentication unless the operator said so.

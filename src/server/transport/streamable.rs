@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
@@ -80,9 +80,22 @@ async fn admit_and_track(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST {
-        return next.run(request).await;
+    match *request.method() {
+        Method::POST => post(limit, drain, request, next).await,
+        Method::DELETE => {
+            // rmcp answers a session DELETE with 202; clients (the Python SDK) expect 200 or
+            // 204 and log a failure otherwise. The session is gone either way.
+            let response = next.run(request).await;
+            if response.status() == StatusCode::ACCEPTED {
+                return StatusCode::NO_CONTENT.into_response();
+            }
+            response
+        }
+        _ => next.run(request).await,
     }
+}
+
+async fn post(limit: SessionLimit, drain: Drain, request: Request, next: Next) -> Response {
     if !request.headers().contains_key(SESSION_HEADER)
         && let Err(rejection) = limit.admit().await
     {
