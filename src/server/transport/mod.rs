@@ -9,6 +9,7 @@
 //! [`check_listen_policy`] refuses a non-loopback address unless a bearer token is configured or
 //! the operator opted out explicitly.
 
+mod flags;
 mod guard;
 mod shutdown;
 mod sse;
@@ -24,6 +25,7 @@ use rmcp::ServerHandler;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use flags::{HttpFlags, auth_token_from_env, check_listen_policy, parse_listen};
 pub use guard::BearerToken;
 pub use shutdown::shutdown_signal;
 
@@ -114,53 +116,6 @@ impl TransportError {
             Self::Config(_) | Self::Bind { .. } => 2,
             Self::Serve(_) => 1,
         }
-    }
-}
-
-/// Parses a `--listen` value: `IP:PORT`, `[IPv6]:PORT`, or `localhost:PORT` (taken as
-/// 127.0.0.1, never resolved, so it cannot silently bind a public address).
-pub fn parse_listen(value: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = value.parse() {
-        return Ok(addr);
-    }
-    if let Some(port) = value.strip_prefix("localhost:")
-        && let Ok(port) = port.parse::<u16>()
-    {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    Err(format!(
-        "--listen {value:?}: expected IP:PORT such as 127.0.0.1:8080 or [::1]:8080"
-    ))
-}
-
-/// Refuses to serve a non-loopback address without authentication unless the operator said so.
-/// The message names both ways out, for the CLI to print before exiting 2.
-pub fn check_listen_policy(
-    addr: SocketAddr,
-    auth_configured: bool,
-    insecure_no_auth: bool,
-) -> Result<(), String> {
-    if addr.ip().is_loopback() || auth_configured || insecure_no_auth {
-        return Ok(());
-    }
-    Err(format!(
-        "refusing to serve MCP on non-loopback address {addr} without authentication: \
-         pass --auth-token-env VAR naming an environment variable that holds a bearer secret, \
-         or --insecure-no-auth to accept the risk"
-    ))
-}
-
-/// Reads the bearer secret from the environment variable `var` (as named by `--auth-token-env`).
-/// The error names the variable, never the value.
-pub fn auth_token_from_env(var: &str) -> Result<BearerToken, String> {
-    match std::env::var(var) {
-        Ok(value) if !value.trim().is_empty() => Ok(BearerToken::new(value.trim())),
-        Ok(_) => Err(format!(
-            "--auth-token-env {var}: the environment variable is empty; put the bearer secret in it"
-        )),
-        Err(_) => Err(format!(
-            "--auth-token-env {var}: the environment variable is not set; export it with the bearer secret"
-        )),
     }
 }
 
