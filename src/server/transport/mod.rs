@@ -225,7 +225,11 @@ impl HttpServer {
             "serving MCP over HTTP: Streamable HTTP at /mcp, legacy SSE at /sse"
         );
 
-        let stop_accepting = {
+        // axum keeps accepting connections until this completes: while running calls drain,
+        // their sessions must still reach us (an elicitation answer is a new POST), and the
+        // session limit already refuses new sessions. Closing the sessions then ends their
+        // streams, which lets the connections close.
+        let drain_then_close_sessions = {
             let (drain, sessions_closed, shutdown) =
                 (drain.clone(), sessions_closed.clone(), shutdown.clone());
             let grace = options.shutdown_grace;
@@ -236,7 +240,7 @@ impl HttpServer {
             }
         };
         let server = axum::serve(self.listener, app)
-            .with_graceful_shutdown(stop_accepting)
+            .with_graceful_shutdown(drain_then_close_sessions)
             .into_future();
         tokio::pin!(server);
         tokio::select! {
