@@ -118,3 +118,49 @@ async fn idle_server_stops_at_once() {
         .expect("server task")
         .expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn legacy_sse_call_waiting_for_the_user_completes_after_shutdown_starts() {
+    let server = start(loopback_options()).await;
+    let http = reqwest::Client::new();
+    let mut events = SseReader::new(http.get(server.url("/sse")).send().await.expect("GET /sse"));
+    let endpoint = server.url(&events.next().await.expect("endpoint event").data);
+    let post = |message: serde_json::Value| http.post(&endpoint).json(&message).send();
+    post(initialize_request(1)).await.expect("initialize");
+    events.next_message().await.expect("initialize result");
+    post(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+        .await
+        .expect("initialized");
+    post(json!({
+        "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": { "name": "confirm", "arguments": { "email": "alice@example.com" } }
+    }))
+    .await
+    .expect("tools/call");
+    let ask = events.next_message().await.expect("elicitation request");
+    assert_eq!(ask["method"], "elicitation/create", "{ask}");
+
+    server.shutdown.cancel();
+    let newcomer = http
+        .get(server.url("/sse"))
+        .send()
+        .await
+        .expect("the server still answers while draining");
+    assert_eq!(newcomer.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let answer = post(json!({
+        "jsonrpc": "2.0", "id": ask["id"].clone(),
+        "result": { "action": "accept", "content": { "email": "alice@example.com" } }
+    }))
+    .await
+    .expect("answer");
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
+    let result = events.next_message().await.expect("the call's result");
+    assert_eq!(result["id"], 2);
+    assert_eq!(result["result"]["content"][0]["text"], "confirmed");
+    server
+        .task
+        .await
+        .expect("server task")
+        .expect("clean shutdown");
+}

@@ -1,6 +1,6 @@
 """Drive tanzu-mcp with the official Python MCP SDK (mcp 2.3.0), a client nobody here wrote.
 
-Usage: python_sdk.py BINARY --transport stdio|http|sse --mode legacy|auto
+Usage: python_sdk.py BINARY --transport stdio|http|sse --mode legacy|auto [--scenario sigterm]
 
 Starts `BINARY serve --sandbox` (over stdio, or over HTTP on a free loopback port), then checks
 what an assistant relies on:
@@ -9,6 +9,9 @@ what an assistant relies on:
   - revoke_all_access asks the user (elicitation with one string field), the answer typed back
     runs the plan, and progress arrives while it runs;
   - a client that cannot ask gets `confirmation_required` and nothing changes (fail closed).
+
+`--scenario sigterm` (HTTP and SSE) instead sends SIGTERM to the server while revoke_all_access
+waits for the user's answer: the server must refuse new sessions, let that call finish, then exit 0.
 
 `--mode legacy` uses the initialize handshake (live elicitation mid-call, protocol 2025-11-25);
 `--mode auto` lets the SDK negotiate (2026-07-28 where the server offers it: elicitation comes
@@ -22,12 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import urllib.error
 import urllib.request
 from contextlib import asynccontextmanager
 from typing import Any
@@ -89,7 +94,7 @@ async def http_server(binary: str, errlog):
     base = f"http://127.0.0.1:{port}"
     try:
         await asyncio.to_thread(wait_healthy, base, server)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         try:
@@ -124,7 +129,7 @@ async def run(binary: str, transport: str, mode: str, checks: Checks, errlog) ->
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append((value, total, message))
 
-    async with (http_server(binary, errlog) if transport != "stdio" else _no_server()) as base:
+    async with (http_server(binary, errlog) if transport != "stdio" else _no_server()) as (base, _server):
         async with client_for(transport, binary, base, errlog, mode, elicitation_callback=type_the_email_back) as client:
             print(f"info {checks.label}: negotiated protocol {client.protocol_version}", flush=True)
             tools = await client.list_tools()
@@ -185,7 +190,66 @@ async def run(binary: str, transport: str, mode: str, checks: Checks, errlog) ->
 
 @asynccontextmanager
 async def _no_server():
-    yield None
+    yield None, None
+
+
+def new_session_refused(base: str) -> bool:
+    """Whether the server refuses a new session, which is how it shows it is draining."""
+    request = urllib.request.Request(
+        f"{base}/mcp",
+        data=b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",'
+        b'"capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}',
+        headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5):
+            return False
+    except urllib.error.HTTPError as error:
+        return error.code == 503
+    except OSError:
+        return False
+
+
+async def sigterm_during_call(binary: str, transport: str, mode: str, checks: Checks, errlog) -> None:
+    async with http_server(binary, errlog) as (base, server):
+        draining: list[bool] = []
+
+        async def answer_after_sigterm(_context, params: types.ElicitRequestParams) -> types.ElicitResult:
+            server.send_signal(signal.SIGTERM)
+            for _ in range(100):  # the signal is handled asynchronously; wait until it shows
+                if await asyncio.to_thread(new_session_refused, base):
+                    draining.append(True)
+                    break
+                await asyncio.sleep(0.05)
+            schema = params.requested_schema
+            fields = (schema if isinstance(schema, dict) else schema.model_dump(by_alias=True)).get("properties", {})
+            (field,) = fields.keys()
+            return types.ElicitResult(action="accept", content={field: TARGET})
+
+        call_finished = False
+        try:
+            async with client_for(
+                transport, binary, base, errlog, mode, elicitation_callback=answer_after_sigterm
+            ) as client:
+                # The SDK validates structured results against the tool's output schema; list the
+                # tools now, since the session closes as soon as the running call has finished.
+                await client.list_tools()
+                revoke = await client.call_tool("revoke_all_access", {"email": TARGET})
+                outcome = revoke.structured_content or {}
+                checks.record("new sessions refused after SIGTERM", bool(draining), "never saw 503 for a new session")
+                checks.record(
+                    "call running at SIGTERM finishes",
+                    not revoke.is_error and outcome.get("status") == "done",
+                    f"status={outcome.get('status')} message={outcome.get('message')}",
+                )
+                call_finished = True
+        except BaseException:
+            # Closing a client whose server has just gone away may raise; that is not a failure
+            # once the call has finished.
+            if not call_finished:
+                raise
+        code = await asyncio.to_thread(server.wait, 30)
+        checks.record("server exits 0 after draining", code == 0, f"exit status {code}")
 
 
 def main() -> int:
@@ -193,11 +257,13 @@ def main() -> int:
     parser.add_argument("binary")
     parser.add_argument("--transport", choices=["stdio", "http", "sse"], required=True)
     parser.add_argument("--mode", choices=["legacy", "auto"], default="legacy")
+    parser.add_argument("--scenario", choices=["tools", "sigterm"], default="tools")
     args = parser.parse_args()
-    checks = Checks(f"python-sdk {args.transport} {args.mode}")
+    scenario = run if args.scenario == "tools" else sigterm_during_call
+    checks = Checks(f"python-sdk {args.transport} {args.mode}" + (" sigterm" if args.scenario == "sigterm" else ""))
     with tempfile.NamedTemporaryFile("w+b", prefix="tanzu-mcp-server-", suffix=".log", delete=False) as errlog:
         try:
-            asyncio.run(asyncio.wait_for(run(args.binary, args.transport, args.mode, checks, errlog), 300))
+            asyncio.run(asyncio.wait_for(scenario(args.binary, args.transport, args.mode, checks, errlog), 300))
         except BaseException as error:  # report any crash as a failed check, with its cause
             checks.record("run", False, "".join(traceback.format_exception_only(error)).strip())
             traceback.print_exc()

@@ -204,7 +204,12 @@ impl HttpServer {
         );
 
         let app = Router::new()
-            .merge(streamable::routes(streamable.service, limit, drain.clone()))
+            .merge(streamable::routes(
+                streamable.service,
+                limit,
+                drain.clone(),
+                options.max_body_bytes,
+            ))
             .merge(sse::routes(sse_state, options.max_body_bytes))
             .layer(axum::middleware::from_fn_with_state(
                 guard.clone(),

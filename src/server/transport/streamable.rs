@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
@@ -23,6 +23,36 @@ use super::shutdown::Drain;
 
 /// The name of the header that carries an existing Streamable HTTP session.
 const SESSION_HEADER: &str = "mcp-session-id";
+
+/// Reads the whole body, refusing it with 413 as soon as it grows past `max` bytes (whatever
+/// Content-Length says). rmcp would read it whole anyway; we need to see the method first.
+async fn read_body(body: Body, max: usize) -> Result<Bytes, Response> {
+    let mut chunks = body.into_data_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| {
+            (StatusCode::BAD_REQUEST, "cannot read the request body").into_response()
+        })?;
+        if buffer.len() + chunk.len() > max {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response());
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buffer))
+}
+
+/// Whether the body is an `initialize` request; anything unparsable is left to rmcp to refuse.
+fn is_initialize(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Method<'a> {
+        #[serde(borrow)]
+        method: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Method>(body)
+        .ok()
+        .and_then(|message| message.method)
+        .is_some_and(|method| method == "initialize")
+}
 
 pub(super) struct Streamable<S> {
     pub(super) service: StreamableHttpService<S, LocalSessionManager>,
@@ -57,31 +87,43 @@ where
     }
 }
 
+/// What the middleware in front of `/mcp` needs.
+#[derive(Clone)]
+struct Gatekeeping {
+    limit: SessionLimit,
+    drain: Drain,
+    max_body_bytes: usize,
+}
+
 pub(super) fn routes<S>(
     service: StreamableHttpService<S, LocalSessionManager>,
     limit: SessionLimit,
     drain: Drain,
+    max_body_bytes: usize,
 ) -> Router
 where
     S: ServerHandler + Send + 'static,
 {
+    let gatekeeping = Gatekeeping {
+        limit,
+        drain,
+        max_body_bytes,
+    };
     Router::new()
         .route_service("/mcp", service)
         .layer(axum::middleware::from_fn_with_state(
-            (limit, drain),
+            gatekeeping,
             admit_and_track,
         ))
 }
 
-/// A POST without a session id may open a session, so it passes the session limit first. Every
-/// POST answered with an event stream is a running call until that stream ends.
 async fn admit_and_track(
-    State((limit, drain)): State<(SessionLimit, Drain)>,
+    State(gatekeeping): State<Gatekeeping>,
     request: Request,
     next: Next,
 ) -> Response {
     match *request.method() {
-        Method::POST => post(limit, drain, request, next).await,
+        Method::POST => post(gatekeeping, request, next).await,
         Method::DELETE => {
             // rmcp answers a session DELETE with 202; clients (the Python SDK) expect 200 or
             // 204 and log a failure otherwise. The session is gone either way.
@@ -95,14 +137,24 @@ async fn admit_and_track(
     }
 }
 
-async fn post(limit: SessionLimit, drain: Drain, request: Request, next: Next) -> Response {
-    if !request.headers().contains_key(SESSION_HEADER)
-        && let Err(rejection) = limit.admit().await
+/// Only an `initialize` opens a session, so only it passes the session limit (which also refuses
+/// it once shutdown has begun). Everything else, including a 2026-07-28 call retried with the
+/// user's answer while the server drains, goes through. Every POST answered with an event
+/// stream is a running call until that stream ends.
+async fn post(gatekeeping: Gatekeeping, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, gatekeeping.max_body_bytes).await {
+        Ok(body) => body,
+        Err(rejection) => return rejection,
+    };
+    if !parts.headers.contains_key(SESSION_HEADER)
+        && is_initialize(&body)
+        && let Err(rejection) = gatekeeping.limit.admit().await
     {
         return rejection.into_response();
     }
-    let call = drain.call_started();
-    let response = next.run(request).await;
+    let call = gatekeeping.drain.call_started();
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     let is_stream = response
         .headers()
         .get(header::CONTENT_TYPE)
