@@ -94,6 +94,33 @@ async fn session_beyond_the_limit_is_refused_with_503() {
 }
 
 #[tokio::test]
+async fn requests_that_open_no_session_are_served_at_the_session_limit() {
+    let server = start(transport_fixture_with_max_sessions(1)).await;
+    let (_only, _) = connect(&server, None, None).await;
+
+    // A 2026-07-28 request carries no session and opens none.
+    let discover = reqwest::Client::new()
+        .post(server.url("/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "server/discover")
+        .json(&json!({
+            "jsonrpc": "2.0", "id": 1, "method": "server/discover",
+            "params": { "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}
+            } }
+        }))
+        .send()
+        .await
+        .expect("HTTP request");
+    let status = discover.status();
+    let body = discover.text().await.expect("body");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("serverInfo"), "{body}");
+}
+
+#[tokio::test]
 async fn closed_session_frees_its_slot() {
     let server = start(transport_fixture_with_max_sessions(1)).await;
     let (first, _) = connect(&server, None, None).await;
