@@ -12,6 +12,7 @@ pub mod call;
 pub mod catalog;
 pub mod outcome;
 pub mod tools;
+pub mod transport;
 
 use std::path::PathBuf;
 use std::sync::Arc;
