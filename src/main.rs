@@ -12,7 +12,7 @@ use tanzu_mcp::access::Systems;
 use tanzu_mcp::clients;
 use tanzu_mcp::config::Config;
 use tanzu_mcp::sandbox::{DataSet, Sandbox, SandboxOptions};
-use tanzu_mcp::server::{self, ServerOptions, TanzuMcp, catalog};
+use tanzu_mcp::server::{self, ServerOptions, TanzuMcp, catalog, transport};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -72,6 +72,8 @@ struct ServeArgs {
     /// Append one JSON line per attempted change to this file.
     #[arg(long)]
     audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    http: transport::HttpFlags,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -219,6 +221,11 @@ async fn backend(sandbox: bool, config: Option<&Path>) -> Result<Backend, Failur
 }
 
 async fn run_serve(args: ServeArgs) -> CliResult {
+    // Checked before anything starts: an unsafe --listen exits 2 at once.
+    let http = match args.transport {
+        Transport::Http => Some(args.http.to_options(&args.listen).map_err(Failure::usage)?),
+        Transport::Stdio => None,
+    };
     if args.sandbox && args.config.is_some() {
         return Err(Failure::usage(
             "--sandbox and --config exclude each other; pass one",
@@ -251,18 +258,20 @@ async fn run_serve(args: ServeArgs) -> CliResult {
     tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
-            shutdown_signal().await;
+            transport::shutdown_signal().await;
             shutdown.cancel();
         }
     });
-    match args.transport {
-        Transport::Stdio => server::serve_stdio(server, shutdown)
+    match http {
+        None => server::serve_stdio(server, shutdown)
             .await
             .map_err(|e| Failure::other(e.to_string())),
-        Transport::Http => Err(Failure::usage(format!(
-            "--transport http is not available in this build yet (asked to listen on {}); use stdio",
-            args.listen
-        ))),
+        Some(options) => transport::serve_http(move || Ok(server.clone()), options, shutdown)
+            .await
+            .map_err(|e| Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            }),
     }
 }
 
@@ -388,29 +397,7 @@ async fn run_sandbox(args: SandboxArgs) -> CliResult {
         ),
     }
     println!("stop with Ctrl-C");
-    shutdown_signal().await;
+    transport::shutdown_signal().await;
     sandbox.shutdown().await;
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }
