@@ -164,7 +164,7 @@ async fn an_unreachable_tap_cluster_is_reported_as_incomplete_not_hidden() {
     let fault =
         json!({ "method": "GET", "path_prefix": "/k8s/tap-prod/", "status": 403, "count": 100 });
     let (status, _) = common::control(&base, "faults", &fault).await;
-    assert_eq!(status, 200);
+    assert!((200..300).contains(&status), "fault armed: {status}");
     let alice = server
         .ok("get_user_access", json!({ "email": "alice@example.com" }))
         .await;
