@@ -82,36 +82,14 @@ impl World {
         member && tmc && tap
     }
 
-    /// Whether alice holds access anywhere at all, as the sandbox sees it.
+    /// Whether alice holds access anywhere at all, as the sandbox sees it (every CSP
+    /// member and invitation, every TMC policy, every binding on every TAP cluster).
     async fn alice_anywhere(&self) -> bool {
-        if self.view.member_emails().await.contains(&ALICE.to_string()) {
-            return true;
+        let traces = self.view.traces_of(ALICE, self.config_dir(), &TAP).await;
+        if !traces.is_empty() {
+            eprintln!("alice still has: {traces:#?}");
         }
-        for path in alice_tmc_paths(&self.view.org) {
-            if self
-                .view
-                .tmc_subjects(&path)
-                .await
-                .iter()
-                .any(|(_, name)| name == ALICE)
-            {
-                return true;
-            }
-        }
-        for cluster in TAP {
-            let subjects = binding_subjects(self.config_dir(), cluster, None, "app-editors").await;
-            if subjects.is_some_and(|s| s.contains(&ALICE.to_string())) {
-                return true;
-            }
-        }
-        binding_subjects(
-            self.config_dir(),
-            "tap-dev",
-            Some("dev-team"),
-            "alice-admin",
-        )
-        .await
-        .is_some()
+        !traces.is_empty()
     }
 }
 
@@ -554,5 +532,114 @@ async fn read_only_mode_neither_lists_nor_runs_revocation() {
     };
     assert!(refused_or_error, "a hidden tool is not callable");
     assert!(world.alice_everywhere().await);
+    server.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_2026_client_typing_the_wrong_email_changes_nothing() {
+    assert_nothing_changes(
+        TestClient::new(Some(approve(BOB))),
+        Protocol::Discover2026,
+        "cancelled",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreadable_cluster_refuses_to_plan_and_changes_nothing() {
+    let world = world().await;
+    let server = world
+        .serve(
+            &[],
+            TestClient::new(Some(approve(ALICE))),
+            Protocol::Handshake,
+        )
+        .await;
+    let fault =
+        json!({ "method": "GET", "path_prefix": "/k8s/tap-prod/", "status": 403, "count": 1000 });
+    let (status, _) = common::control(&world.view.base, "faults", &fault).await;
+    assert!((200..300).contains(&status));
+    let result = server
+        .call("revoke_all_access", json!({ "email": ALICE }))
+        .await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        mcp::text(&result).contains("tap-prod"),
+        "{}",
+        mcp::text(&result)
+    );
+    assert!(
+        server.prompts().is_empty(),
+        "no plan was offered for approval"
+    );
+    reqwest::Client::new()
+        .delete(format!("{}/_sandbox/faults", world.view.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(world.alice_everywhere().await);
+    assert!(audit_lines(&world.audit).is_empty());
+    server.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_cluster_leaves_the_run_partial_and_running_again_finishes_it() {
+    let world = world().await;
+    let server = world
+        .serve(
+            &[],
+            TestClient::new(Some(approve(ALICE))),
+            Protocol::Handshake,
+        )
+        .await;
+    // Every write to tap-prod fails; reads work.
+    for method in ["PUT", "PATCH", "DELETE"] {
+        let fault = json!({ "method": method, "path_prefix": "/k8s/tap-prod/", "status": 403, "count": 1000 });
+        let (status, _) = common::control(&world.view.base, "faults", &fault).await;
+        assert!((200..300).contains(&status));
+    }
+    let first = server
+        .ok("revoke_all_access", json!({ "email": ALICE }))
+        .await;
+    assert_eq!(first["status"], "partial", "{first:#}");
+    let results = first["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["outcome"] == "failed" && r["target"].as_str().unwrap().contains("tap-prod")));
+    assert_eq!(
+        results.last().unwrap()["outcome"],
+        "skipped",
+        "CSP removal waits for the bindings"
+    );
+    assert!(
+        world
+            .view
+            .member_emails()
+            .await
+            .contains(&ALICE.to_string()),
+        "still a member, so a rerun finds her"
+    );
+    assert_eq!(
+        binding_subjects(world.config_dir(), "tap-dev", None, "app-editors").await,
+        Some(vec![BOB.to_string()]),
+        "what could be done was done"
+    );
+
+    reqwest::Client::new()
+        .delete(format!("{}/_sandbox/faults", world.view.base))
+        .send()
+        .await
+        .unwrap();
+    let second = server
+        .ok("revoke_all_access", json!({ "email": ALICE }))
+        .await;
+    assert_eq!(second["status"], "done", "{second:#}");
+    assert!(
+        second["plan"]["actions"].as_array().unwrap().len()
+            < first["plan"]["actions"].as_array().unwrap().len()
+    );
+    assert!(!world.alice_anywhere().await);
+    assert_eq!(
+        binding_subjects(world.config_dir(), "tap-prod", None, "app-editors").await,
+        Some(vec![BOB.to_string()])
+    );
     server.close().await;
 }

@@ -152,7 +152,7 @@ async fn user_access_shows_every_binding_across_the_three_systems() {
         .ok("get_user_access", json!({ "email": "carol@example.com" }))
         .await;
     assert_eq!(carol["status"], "INVITED");
-    assert!(carol["invitation"]["id"].is_string());
+    assert!(carol["invitations"][0]["id"].is_string());
     server.close().await;
 }
 

@@ -89,7 +89,7 @@ pub async fn bind_role(
             let email = normalize_email(&raw)?;
             let standing = standing(systems, &email).await?;
             let Some(member) = standing.member else {
-                return Err(match standing.pending {
+                return Err(match standing.pending.first() {
                     Some(_) => AccessError::refused(
                         format!(
                             "{email} has been invited to the CSP org but has not accepted yet, and a binding for a user who is not ACTIVE fails or dangles"

@@ -256,6 +256,10 @@ async fn pending_invitations(
         .collect();
     pending.sort_by(|a, b| a.email.cmp(&b.email));
     pending.dedup_by(|a, b| a.email == b.email);
+    // INVITED means "not a member": an invitation left AVAILABLE for a member is not listed twice.
+    let emails = pending.iter().map(|entry| entry.email.clone()).collect();
+    let members = find_members(directory, &emails).await?;
+    pending.retain(|entry| !members.contains_key(&entry.email));
     Ok(pending)
 }
 

@@ -92,8 +92,9 @@ pub struct UserAccess {
     pub status: PersonStatus,
     /// CSP org membership; null when not a member.
     pub membership: Option<Membership>,
-    /// A pending invitation; null when none.
-    pub invitation: Option<PendingInvitation>,
+    /// Pending (AVAILABLE) invitations; empty when none. A member can still have one, and
+    /// accepting it would bring them back after a removal, so revocation revokes them too.
+    pub invitations: Vec<PendingInvitation>,
     /// Direct TMC bindings at every scope.
     pub tmc: Vec<TmcGrant>,
     /// Direct Kubernetes bindings on every TAP cluster.
@@ -115,7 +116,8 @@ impl UserAccess {
 #[derive(Debug, Clone, Default)]
 pub struct DirectoryStanding {
     pub member: Option<Member>,
-    pub pending: Option<Invitation>,
+    /// Every AVAILABLE invitation for the email, member or not.
+    pub pending: Vec<Invitation>,
     /// An accepted or revoked invitation: proof the person was known.
     pub past_invitation: bool,
 }
@@ -134,13 +136,10 @@ pub async fn standing(systems: &Systems, email: &str) -> Result<DirectoryStandin
             .filter(|inv| inv.email.eq_ignore_ascii_case(email))
     };
     Ok(DirectoryStanding {
-        pending: if member.is_some() {
-            None
-        } else {
-            mine()
-                .find(|inv| inv.status == InvitationStatus::Available)
-                .cloned()
-        },
+        pending: mine()
+            .filter(|inv| inv.status == InvitationStatus::Available)
+            .cloned()
+            .collect(),
         past_invitation: mine().any(|inv| inv.status != InvitationStatus::Available),
         member,
     })
@@ -167,7 +166,7 @@ pub fn assemble(
 ) -> UserAccess {
     let identity = Identity::new(email.clone(), standing.member.as_ref());
     let mut warnings = Vec::new();
-    let mut incomplete: Vec<String> = inventory.errors.iter().map(ToString::to_string).collect();
+    let incomplete: Vec<String> = inventory.errors.iter().map(ToString::to_string).collect();
 
     let mut tmc = Vec::new();
     let mut group_grants = BTreeSet::new();
@@ -207,7 +206,7 @@ pub fn assemble(
         }
     }
 
-    let status = match (&standing.member, &standing.pending) {
+    let status = match (&standing.member, standing.pending.first()) {
         (Some(_), _) => PersonStatus::Active,
         (None, Some(_)) => PersonStatus::Invited,
         (None, None) if standing.past_invitation || !tmc.is_empty() || !tap.is_empty() => {
@@ -233,7 +232,10 @@ pub fn assemble(
     }
     match groups {
         Ok(groups) => warnings.extend(near_miss_groups(&groups, &group_subjects)),
-        Err(e) => incomplete.push(e.to_string()),
+        // Groups only feed the near-miss warning: not reading them must not block a revocation.
+        Err(e) => warnings.push(format!(
+            "could not check group names for case-only mismatches: {e}"
+        )),
     }
 
     UserAccess {
@@ -246,10 +248,14 @@ pub fn assemble(
             first_name: m.first_name,
             last_name: m.last_name,
         }),
-        invitation: standing.pending.map(|inv| PendingInvitation {
-            id: inv.id,
-            org_roles: inv.org_roles,
-        }),
+        invitations: standing
+            .pending
+            .into_iter()
+            .map(|inv| PendingInvitation {
+                id: inv.id,
+                org_roles: inv.org_roles,
+            })
+            .collect(),
         tmc,
         tap,
         warnings,

@@ -1,8 +1,9 @@
 //! Revoking all of a person's access: a plan of ordered actions, then its execution.
 //!
-//! Order: TMC subject removals, then Kubernetes subject removals (deleting a binding only when
-//! the person is its last subject), then, last, the CSP membership (or pending invitation), so
-//! that a person is never removed from the directory while bindings that name them remain.
+//! Order: TMC and Kubernetes subject removals first (run concurrently; a Kubernetes binding is
+//! deleted only when the person is its last subject), then, last, pending invitations and the
+//! CSP membership, so that a person is never removed from the directory while bindings that
+//! name them remain.
 //! The plan has a digest: what a human approved is exactly what runs, and a changed world
 //! shows up as a changed digest. Execution is idempotent: an action whose target is already
 //! gone counts as done, so running the same call again after a partial failure finishes it.
@@ -170,6 +171,17 @@ pub fn plan_from_access(
         ));
     }
     if !keep_membership {
+        // Invitations first: a pending one would let the person rejoin after the removal.
+        for invitation in &access.invitations {
+            operations.push((
+                System::Csp,
+                format!("pending invitation {} of {}", invitation.id, access.email),
+                "revoke the invitation".to_string(),
+                Operation::CspRevokeInvitation {
+                    invitation_id: invitation.id.clone(),
+                },
+            ));
+        }
         if let Some(member) = &access.membership {
             operations.push((
                 System::Csp,
@@ -181,15 +193,6 @@ pub fn plan_from_access(
                 ),
                 Operation::CspRemoveMember {
                     user_id: member.user_id.clone(),
-                },
-            ));
-        } else if let Some(invitation) = &access.invitation {
-            operations.push((
-                System::Csp,
-                format!("pending invitation of {}", access.email),
-                "revoke the invitation".to_string(),
-                Operation::CspRevokeInvitation {
-                    invitation_id: invitation.id.clone(),
                 },
             ));
         }

@@ -372,3 +372,47 @@ async fn invite_reports_members_and_invitees_instead_of_inviting_again() {
         .count();
     assert_eq!(sent, 1);
 }
+
+#[tokio::test]
+async fn a_member_with_a_leftover_invitation_is_listed_once_and_loses_both() {
+    let fake = small_world();
+    fake.world().invitations.push(super::ports::Invitation {
+        id: "inv-alice".into(),
+        email: "alice@example.com".into(),
+        status: super::ports::InvitationStatus::Available,
+        org_roles: vec!["org_member".into()],
+    });
+    let emails = list_all(&fake, MemberFilter::default(), 100).await;
+    assert_eq!(
+        emails.iter().filter(|e| *e == "alice@example.com").count(),
+        1
+    );
+
+    let systems = fake.systems();
+    let plan = plan(&systems, "alice@example.com", false).await.unwrap();
+    let csp: Vec<_> = plan
+        .actions
+        .iter()
+        .filter(|a| a.system.to_string() == "CSP")
+        .map(|a| &a.operation)
+        .collect();
+    assert!(
+        matches!(
+            csp[..],
+            [
+                Operation::CspRevokeInvitation { .. },
+                Operation::CspRemoveMember { .. }
+            ]
+        ),
+        "{csp:?}"
+    );
+    execute(&systems, &plan, &|_, _| {}).await;
+    let world = fake.world();
+    assert!(
+        world
+            .invitations
+            .iter()
+            .all(|i| i.email != "alice@example.com"
+                || i.status != super::ports::InvitationStatus::Available)
+    );
+}

@@ -225,3 +225,132 @@ fn prompt(plan: &RevocationPlan, note: Option<&str>) -> String {
     ));
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const BINDING: &[u8] = br#"["revoke_all_access","alice@example.com",false]"#;
+
+    fn plan(digest: &str) -> RevocationPlan {
+        RevocationPlan {
+            email: "alice@example.com".into(),
+            keep_membership: false,
+            actions: vec![],
+            warnings: vec![],
+            digest: digest.into(),
+        }
+    }
+
+    fn state_for(approvals: &ApprovalState, binding: &[u8]) -> String {
+        approvals
+            .input_required(&plan("d1"), binding, None)
+            .request_state
+            .expect("a request state")
+    }
+
+    fn answered(email: &str) -> InputResponses {
+        let mut responses = InputResponses::new();
+        responses.insert(
+            INPUT_KEY.into(),
+            json!({ "action": "accept", "content": { "email": email } }),
+        );
+        responses
+    }
+
+    #[test]
+    fn the_right_email_approves_the_sealed_digest_once() {
+        let approvals = ApprovalState::new();
+        let state = state_for(&approvals, BINDING);
+        let answer = approvals.read_retry(
+            &state,
+            Some(&answered("Alice@Example.com ")),
+            BINDING,
+            "alice@example.com",
+        );
+        assert_eq!(
+            answer,
+            Answer::Approved {
+                digest: "d1".into()
+            }
+        );
+        let replay = approvals.read_retry(
+            &state,
+            Some(&answered("alice@example.com")),
+            BINDING,
+            "alice@example.com",
+        );
+        assert!(matches!(replay, Answer::Refused(why) if why.contains("already used")));
+    }
+
+    #[test]
+    fn a_state_for_other_arguments_or_from_another_server_is_refused() {
+        let approvals = ApprovalState::new();
+        let state = state_for(&approvals, BINDING);
+        let keep = br#"["revoke_all_access","alice@example.com",true]"#;
+        let other = approvals.read_retry(
+            &state,
+            Some(&answered("alice@example.com")),
+            keep,
+            "alice@example.com",
+        );
+        assert!(matches!(other, Answer::Refused(_)), "{other:?}");
+        let foreign = state_for(&ApprovalState::new(), BINDING);
+        let forged = approvals.read_retry(
+            &foreign,
+            Some(&answered("alice@example.com")),
+            BINDING,
+            "alice@example.com",
+        );
+        assert!(matches!(forged, Answer::Refused(_)), "{forged:?}");
+        let tampered = format!("{state}x");
+        let tampered = approvals.read_retry(
+            &tampered,
+            Some(&answered("alice@example.com")),
+            BINDING,
+            "alice@example.com",
+        );
+        assert!(matches!(tampered, Answer::Refused(_)), "{tampered:?}");
+    }
+
+    #[test]
+    fn a_missing_mistyped_or_declined_answer_is_refused() {
+        let approvals = ApprovalState::new();
+        let missing = approvals.read_retry(
+            &state_for(&approvals, BINDING),
+            None,
+            BINDING,
+            "alice@example.com",
+        );
+        assert!(matches!(missing, Answer::Refused(_)));
+        let wrong = approvals.read_retry(
+            &state_for(&approvals, BINDING),
+            Some(&answered("bob@example.com")),
+            BINDING,
+            "alice@example.com",
+        );
+        assert!(matches!(wrong, Answer::Refused(why) if why.contains("did not match")));
+        let mut declined = InputResponses::new();
+        declined.insert(INPUT_KEY.into(), json!({ "action": "decline" }));
+        let declined = approvals.read_retry(
+            &state_for(&approvals, BINDING),
+            Some(&declined),
+            BINDING,
+            "alice@example.com",
+        );
+        assert!(matches!(declined, Answer::Refused(_)));
+    }
+
+    #[test]
+    fn the_prompt_shows_the_plan_and_asks_for_the_email() {
+        let approvals = ApprovalState::new();
+        let request = approvals.input_required(&plan("d1"), BINDING, Some("The plan changed."));
+        let text = serde_json::to_string(&request).unwrap();
+        assert!(
+            text.contains("The plan changed.") && text.contains("type alice@example.com"),
+            "{text}"
+        );
+    }
+}

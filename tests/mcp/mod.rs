@@ -390,3 +390,129 @@ pub fn alice_tmc_paths(org: &str) -> Vec<String> {
         "/v1alpha1/workspaces:iam/team-a".to_string(),
     ]
 }
+
+impl SandboxView {
+    /// The IAM path of every TMC resource that can carry a policy, read from TMC's listings.
+    pub async fn tmc_iam_paths(&self) -> Vec<String> {
+        let names = |body: &Value, key: &str| -> Vec<Value> {
+            body[key]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| item["fullName"].clone())
+                .collect()
+        };
+        let mut paths = vec![format!(
+            "/v1alpha1/organization:iam?fullName.orgId={}",
+            self.org
+        )];
+        for group in names(
+            &self
+                .get("/v1alpha1/clustergroups?pagination.size=100")
+                .await,
+            "clusterGroups",
+        ) {
+            paths.push(format!(
+                "/v1alpha1/clustergroups:iam/{}",
+                group["name"].as_str().unwrap()
+            ));
+        }
+        for workspace in names(
+            &self.get("/v1alpha1/workspaces?pagination.size=100").await,
+            "workspaces",
+        ) {
+            paths.push(format!(
+                "/v1alpha1/workspaces:iam/{}",
+                workspace["name"].as_str().unwrap()
+            ));
+        }
+        for cluster in names(
+            &self.get("/v1alpha1/clusters?pagination.size=100").await,
+            "clusters",
+        ) {
+            let name = cluster["name"].as_str().unwrap();
+            let full = format!(
+                "fullName.managementClusterName={}&fullName.provisionerName={}",
+                cluster["managementClusterName"].as_str().unwrap(),
+                cluster["provisionerName"].as_str().unwrap()
+            );
+            paths.push(format!("/v1alpha1/clusters:iam/{name}?{full}"));
+            let listed = self
+                .get(&format!(
+                    "/v1alpha1/clusters/{name}/namespaces?{full}&pagination.size=100"
+                ))
+                .await;
+            for namespace in names(&listed, "namespaces") {
+                paths.push(format!(
+                    "/v1alpha1/clusters/{name}/namespaces:iam/{}?{full}",
+                    namespace["name"].as_str().unwrap()
+                ));
+            }
+        }
+        paths
+    }
+
+    /// Where `email` still appears as a subject or an invitee, anywhere the sandbox can tell:
+    /// CSP membership and pending invitations, every TMC policy, every binding on every TAP
+    /// cluster (through kubectl). Case-insensitive. Empty means no access left at all.
+    pub async fn traces_of(
+        &self,
+        email: &str,
+        config_dir: &Path,
+        clusters: &[&str],
+    ) -> Vec<String> {
+        let email = email.to_lowercase();
+        let mut traces = Vec::new();
+        if self.member_emails().await.contains(&email) {
+            traces.push("CSP member".to_string());
+        }
+        let invitations = self
+            .get(&format!(
+                "/csp/gateway/am/api/orgs/{}/invitations",
+                self.org
+            ))
+            .await;
+        for invitation in invitations.as_array().cloned().unwrap_or_default() {
+            let text = invitation.to_string().to_lowercase();
+            if text.contains(&email) && text.contains("available") {
+                traces.push(format!("CSP invitation {invitation}"));
+            }
+        }
+        for path in self.tmc_iam_paths().await {
+            for (role, name) in self.tmc_subjects(&path).await {
+                if name.to_lowercase() == email {
+                    traces.push(format!("TMC {role} at {path}"));
+                }
+            }
+        }
+        for cluster in clusters {
+            let listed = kubectl_json(
+                config_dir,
+                cluster,
+                &["get", "clusterrolebindings,rolebindings", "-A"],
+            )
+            .await;
+            for binding in listed.expect("kubectl lists bindings")["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+            {
+                let named = binding["subjects"].as_array().is_some_and(|subjects| {
+                    subjects.iter().any(|s| {
+                        s["name"]
+                            .as_str()
+                            .is_some_and(|n| n.to_lowercase() == email)
+                    })
+                });
+                if named {
+                    traces.push(format!(
+                        "{cluster} {} {}",
+                        binding["kind"], binding["metadata"]["name"]
+                    ));
+                }
+            }
+        }
+        traces
+    }
+}

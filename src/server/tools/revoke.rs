@@ -325,16 +325,7 @@ impl TanzuMcp {
             let _ = task.await;
         }
         let failed = results.iter().filter(|r| !r.succeeded()).count();
-        let (status, mut message) = if failed == 0 {
-            (
-                RevokeStatus::Done,
-                format!(
-                    "{} holds no access anywhere now ({} actions)",
-                    approved.email,
-                    results.len()
-                ),
-            )
-        } else {
+        let (status, mut message) = if failed > 0 {
             (
                 RevokeStatus::Partial,
                 format!(
@@ -342,6 +333,44 @@ impl TanzuMcp {
                     results.len()
                 ),
             )
+        } else {
+            // Trust, but verify: read the world again. Whatever is left (a binding that appeared
+            // while the plan ran, a removal the system did not apply) makes this partial.
+            match plan(
+                &self.shared.systems,
+                &approved.email,
+                approved.keep_membership,
+            )
+            .await
+            {
+                Ok(left) if left.is_empty() => (
+                    RevokeStatus::Done,
+                    format!(
+                        "{} holds no access that tanzu-mcp can remove now ({} actions, verified)",
+                        approved.email,
+                        results.len()
+                    ),
+                ),
+                Ok(left) => (
+                    RevokeStatus::Partial,
+                    format!(
+                        "every action succeeded, but {} remain (the world changed meanwhile): {}; call {TOOL} again to finish",
+                        left.actions.len(),
+                        left.actions
+                            .iter()
+                            .map(|a| a.target.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                ),
+                Err(e) => (
+                    RevokeStatus::Partial,
+                    format!(
+                        "every action succeeded, but verifying the result failed ({}); call {TOOL} again to check",
+                        ToolFailure::from(e).0
+                    ),
+                ),
+            }
         };
         let audit_failures = audit_failures
             .into_inner()
