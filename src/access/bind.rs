@@ -218,8 +218,24 @@ pub async fn bind_role(
                         .await
                     {
                         Ok(()) => (BindOutcome::Bound, name),
-                        // Created concurrently by someone else under our deterministic name.
+                        // The name is taken: fine if it is this very grant (made concurrently, or
+                        // by a create whose answer was lost), refused if it holds something else.
                         Err(e) if e.kind == FailureKind::Conflict => {
+                            let now = systems.rbac.bindings(cluster).await?;
+                            let same = now.iter().any(|b| {
+                                b.name == name
+                                    && b.namespace == *namespace
+                                    && b.role_name == role
+                                    && b.subjects.iter().any(holds)
+                            });
+                            if !same {
+                                return Err(AccessError::refused(
+                                    format!(
+                                        "a binding named '{name}' already exists on {target} and grants something else"
+                                    ),
+                                    "inspect it with kubectl; delete or rename it, then call bind_role again",
+                                ));
+                            }
                             (BindOutcome::AlreadyBound, name)
                         }
                         Err(e) => return Err(e.into()),

@@ -286,7 +286,22 @@ impl ClusterRbac for Fake {
         subjects: &[Subject],
     ) -> BackendResult<()> {
         self.check("create_binding", System::Kubernetes)?;
-        self.world().tap.push(RbacBinding {
+        let mut world = self.world();
+        let taken = world
+            .tap
+            .iter()
+            .any(|b| b.cluster == cluster && b.namespace.as_deref() == namespace && b.name == name);
+        if taken {
+            return Err(BackendError {
+                system: System::Kubernetes,
+                operation: format!("create binding {name}"),
+                kind: FailureKind::Conflict,
+                status: Some(409),
+                message: "already exists".into(),
+                fix: String::new(),
+            });
+        }
+        world.tap.push(RbacBinding {
             cluster: cluster.to_string(),
             namespace: namespace.map(str::to_string),
             name: name.to_string(),

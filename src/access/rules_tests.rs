@@ -416,3 +416,30 @@ async fn a_member_with_a_leftover_invitation_is_listed_once_and_loses_both() {
                 || i.status != super::ports::InvitationStatus::Available)
     );
 }
+
+#[tokio::test]
+async fn a_taken_binding_name_with_other_content_is_refused_not_reported_as_bound() {
+    let fake = small_world();
+    let name = super::bind::binding_name("view", &Subject::user("bob@example.com"));
+    fake.world().tap.push(super::ports::RbacBinding {
+        cluster: "tap-a".into(),
+        namespace: None,
+        name,
+        role_kind: "ClusterRole".into(),
+        role_name: "edit".into(),
+        subjects: vec![Subject::user("mallory@example.com")],
+    });
+    let target = BindTarget::Tap {
+        cluster: "tap-a".into(),
+        namespace: None,
+    };
+    let err = bind_role(
+        &fake.systems(),
+        Grantee::User("bob@example.com".into()),
+        "view",
+        target,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AccessError::Refused { .. }), "{err}");
+}
