@@ -155,3 +155,18 @@ fn read_only_mode_offers_no_tool_that_changes_anything() {
         ["list_members", "revoke_all_access"]
     );
 }
+
+#[test]
+fn input_schemas_have_no_nullable_types_that_strict_clients_reject() {
+    for (name, tool) in tools_json() {
+        let schema = tool["inputSchema"].to_string();
+        assert!(
+            !schema.contains("\"null\""),
+            "{name}: optional arguments are plain types, not nullable: {schema}"
+        );
+        assert!(
+            !schema.contains("\"default\":null"),
+            "{name}: no null defaults: {schema}"
+        );
+    }
+}

@@ -348,9 +348,11 @@ pub enum ScopeRef {
         name: String,
         /// Management cluster; looked up when omitted.
         #[serde(default)]
+        #[schemars(with = "String", transform = crate::access::schema::optional)]
         management_cluster: Option<String>,
         /// Provisioner; looked up when omitted.
         #[serde(default)]
+        #[schemars(with = "String", transform = crate::access::schema::optional)]
         provisioner: Option<String>,
     },
     /// A namespace of a TMC cluster.
@@ -361,9 +363,11 @@ pub enum ScopeRef {
         name: String,
         /// Management cluster of the cluster; looked up when omitted.
         #[serde(default)]
+        #[schemars(with = "String", transform = crate::access::schema::optional)]
         management_cluster: Option<String>,
         /// Provisioner of the cluster; looked up when omitted.
         #[serde(default)]
+        #[schemars(with = "String", transform = crate::access::schema::optional)]
         provisioner: Option<String>,
     },
     /// A TMC workspace.
@@ -377,6 +381,7 @@ pub enum ScopeRef {
         name: String,
         /// Namespace for a RoleBinding; omit for a ClusterRoleBinding.
         #[serde(default)]
+        #[schemars(with = "String", transform = crate::access::schema::optional)]
         namespace: Option<String>,
     },
 }

@@ -20,6 +20,7 @@ pub mod members;
 pub mod person;
 pub mod ports;
 pub mod revoke;
+pub mod schema;
 
 #[cfg(test)]
 mod fakes;

@@ -14,16 +14,19 @@ use crate::server::outcome::ToolFailure;
 pub struct ListMembersArgs {
     /// ACTIVE for members only, INVITED for pending invitations only; omit for both.
     #[serde(default)]
+    #[schemars(with = "MemberStatus", transform = crate::access::schema::optional)]
     pub status: Option<MemberStatus>,
     /// Case-insensitive text matched against email, first name and last name.
     #[serde(default)]
+    #[schemars(with = "String", transform = crate::access::schema::optional)]
     pub query: Option<String>,
     /// Page size: default 50, at most 500.
     #[serde(default)]
-    #[schemars(range(min = 1, max = 500))]
+    #[schemars(with = "u32", range(min = 1, max = 500), transform = crate::access::schema::optional)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page, with the same status and query.
     #[serde(default)]
+    #[schemars(with = "String", transform = crate::access::schema::optional)]
     pub cursor: Option<String>,
 }
 

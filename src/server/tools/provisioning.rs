@@ -24,6 +24,7 @@ pub struct InviteUserArgs {
     pub emails: Vec<String>,
     /// CSP organization role offered: `org_member` (default) or `org_owner`.
     #[serde(default)]
+    #[schemars(with = "String", transform = crate::access::schema::optional)]
     pub org_role: Option<String>,
 }
 
@@ -38,9 +39,11 @@ pub struct InviteUserOutput {
 pub struct BindRoleArgs {
     /// The user to bind, by email. Give exactly one of `email` and `group`.
     #[serde(default)]
+    #[schemars(with = "String", transform = crate::access::schema::optional)]
     pub email: Option<String>,
     /// The group to bind, by its exact name. Give exactly one of `email` and `group`.
     #[serde(default)]
+    #[schemars(with = "String", transform = crate::access::schema::optional)]
     pub group: Option<String>,
     /// A TMC role (such as `cluster.edit`) for TMC scopes, or a ClusterRole name (such as
     /// `app-editor`) for a TAP cluster.

@@ -41,6 +41,7 @@ pub struct RevokeArgs {
     /// `confirmation_token` of an earlier call with the same arguments. Ignored otherwise: a
     /// human approves through the client.
     #[serde(default)]
+    #[schemars(with = "String", transform = crate::access::schema::optional)]
     pub confirm: Option<String>,
 }
 
