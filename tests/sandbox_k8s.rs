@@ -134,8 +134,12 @@ async fn the_api_needs_the_kubeconfig_bearer_token() {
 #[tokio::test]
 async fn https_on_the_same_port_serves_the_same_api() {
     let (sandbox, _) = start_sandbox(DataSet::Demo).await;
-    let ca = reqwest::Certificate::from_pem(tanzu_mcp::sandbox::listener::CA_PEM.as_bytes())
-        .expect("the sandbox CA parses");
+    let ca = reqwest::Certificate::from_pem(
+        tanzu_mcp::sandbox::listener::ca_pem()
+            .expect("the sandbox CA")
+            .as_bytes(),
+    )
+    .expect("the sandbox CA parses");
     let client = reqwest::Client::builder()
         .add_root_certificate(ca)
         .build()

@@ -6,11 +6,11 @@
 //! reached by kubectl. Each connection is sniffed: a first byte of 0x16 is a TLS handshake
 //! record, anything else is plain HTTP. Both kinds reach the same router.
 //!
-//! The certificate is a fixed test CA and a leaf for 127.0.0.1, ::1 and localhost in `tls/`
-//! (valid until 2126). Its key is not a secret: it only ever protects loopback traffic to a
-//! simulator holding made-up data. `write_config` puts the CA into the kubeconfig.
+//! The CA and the leaf certificate (for 127.0.0.1, ::1 and localhost) are made when the process
+//! first needs them and live only in memory, so no private key is ever written to disk or kept
+//! in the repository. `write_config` puts the CA into the kubeconfig.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
@@ -23,21 +23,79 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_util::sync::CancellationToken;
 
-/// The CA that signed the sandbox's server certificate (PEM), for kubeconfigs.
-pub const CA_PEM: &str = include_str!("tls/ca.crt");
-const SERVER_CERT_PEM: &str = include_str!("tls/server.crt");
-const SERVER_KEY_PEM: &str = include_str!("tls/server.key");
+/// The sandbox's TLS material: a CA, and a server certificate it signed.
+struct TlsMaterial {
+    ca_pem: String,
+    server_cert_pem: String,
+    server_key_pem: String,
+}
+
+/// One CA per process: every sandbox in it (tests start many) shares it, and making it once
+/// keeps start-up in milliseconds.
+static MATERIAL: OnceLock<Result<TlsMaterial, String>> = OnceLock::new();
+
+fn material() -> std::io::Result<&'static TlsMaterial> {
+    MATERIAL
+        .get_or_init(|| make_material().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| std::io::Error::other(format!("sandbox TLS: cannot make a certificate: {e}")))
+}
+
+fn make_material() -> Result<TlsMaterial, rcgen::Error> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "tanzu-mcp sandbox CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = ca_params.self_signed(&ca_key)?;
+
+    let server_key = KeyPair::generate()?;
+    let names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
+    let mut server_params = CertificateParams::new(names)?;
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "tanzu-mcp sandbox");
+    server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    server_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let server = server_params.signed_by(&server_key, &Issuer::from_params(&ca_params, &ca_key))?;
+    Ok(TlsMaterial {
+        ca_pem: ca.pem(),
+        server_cert_pem: server.pem(),
+        server_key_pem: server_key.serialize_pem(),
+    })
+}
+
+/// The CA that signed the sandbox's server certificate (PEM), for kubeconfigs and test clients.
+pub fn ca_pem() -> std::io::Result<&'static str> {
+    material().map(|m| m.ca_pem.as_str())
+}
 
 /// The first byte of a TLS record carrying a handshake (a ClientHello).
 const TLS_HANDSHAKE: u8 = 0x16;
 
 pub fn tls_acceptor() -> std::io::Result<TlsAcceptor> {
     let invalid = |e: &dyn std::fmt::Display| std::io::Error::other(format!("sandbox TLS: {e}"));
-    let certs = CertificateDer::pem_slice_iter(SERVER_CERT_PEM.as_bytes())
-        .chain(CertificateDer::pem_slice_iter(CA_PEM.as_bytes()))
+    let material = material()?;
+    let certs = CertificateDer::pem_slice_iter(material.server_cert_pem.as_bytes())
+        .chain(CertificateDer::pem_slice_iter(material.ca_pem.as_bytes()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| invalid(&e))?;
-    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY_PEM.as_bytes()).map_err(|e| invalid(&e))?;
+    let key = PrivateKeyDer::from_pem_slice(material.server_key_pem.as_bytes())
+        .map_err(|e| invalid(&e))?;
     // Name the provider: reqwest and kube also link rustls, and an ambiguous process default
     // would panic.
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());

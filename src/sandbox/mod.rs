@@ -169,7 +169,7 @@ impl Sandbox {
         write_private(&dir.join("api-token"), &format!("{}\n", self.api_token()))?;
         write_private(
             &dir.join("kubeconfig"),
-            &kubeconfig(self.addr, &clusters, self.k8s_token()),
+            &kubeconfig(self.addr, &clusters, self.k8s_token())?,
         )?;
 
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
@@ -201,9 +201,9 @@ impl Drop for Sandbox {
 /// One cluster, user and context per TAP cluster. The server URL is `https://` (kubectl sends
 /// credentials only over TLS; see [`listener`]) on the same port, carries the `/k8s/<name>`
 /// path, which kubectl and kube-rs both honour, and trusts the sandbox's test CA.
-fn kubeconfig(addr: SocketAddr, clusters: &[String], token: &str) -> String {
+fn kubeconfig(addr: SocketAddr, clusters: &[String], token: &str) -> std::io::Result<String> {
     use base64::Engine;
-    let ca = base64::engine::general_purpose::STANDARD.encode(listener::CA_PEM);
+    let ca = base64::engine::general_purpose::STANDARD.encode(listener::ca_pem()?);
     let mut out = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
     for name in clusters {
         out.push_str(&format!(
@@ -225,7 +225,7 @@ fn kubeconfig(addr: SocketAddr, clusters: &[String], token: &str) -> String {
     if let Some(first) = clusters.first() {
         out.push_str(&format!("current-context: {first}\n"));
     }
-    out
+    Ok(out)
 }
 
 /// Create or truncate `path` readable by its owner only, then write `contents`.
