@@ -43,6 +43,13 @@ impl rmcp::model::IntoContents for ToolFailure {
     }
 }
 
+/// A domain error as an `isError` result, for tools that return a whole `CallToolResponse`
+/// (and so cannot use `Result<_, ToolFailure>`).
+pub fn failure(error: AccessError) -> CallToolResult {
+    let ToolFailure(message) = error.into();
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
 /// A successful structured result: `structuredContent` plus the same JSON as text.
 pub fn structured<T: Serialize>(value: &T) -> CallToolResult {
     match serde_json::to_value(value) {

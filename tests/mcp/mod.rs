@@ -1,6 +1,6 @@
 //! Test support for the MCP server: spawn the real `tanzu-mcp` binary over stdio against a
 //! sandbox the test owns, and talk to it with rmcp's client, answering approvals the way a
-//! test tells it to. Test files declare `mod common; mod mcp;`.
+//! test tells it to. Test files declare `mod common; mod mcp;` (this module uses `common`).
 
 #![allow(dead_code)]
 
@@ -295,38 +295,18 @@ pub struct SandboxView {
 
 impl SandboxView {
     pub async fn new(base: &str, api_token: &str, org: &str) -> Self {
-        let response = reqwest::Client::new()
-            .post(format!(
-                "{base}/csp/gateway/am/api/auth/api-tokens/authorize"
-            ))
-            .form(&[("api_token", api_token)])
-            .send()
-            .await
-            .expect("token exchange");
-        let body: Value = response.json().await.expect("exchange JSON");
         SandboxView {
             base: base.to_string(),
-            token: body["access_token"]
-                .as_str()
-                .expect("access_token")
-                .to_string(),
+            token: crate::common::access_token(base, api_token).await,
             org: org.to_string(),
         }
     }
 
     pub async fn get(&self, path: &str) -> Value {
-        let response = reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("GET");
-        assert!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
-        response.json().await.expect("JSON")
+        let (status, body) =
+            crate::common::get_json(&format!("{}{path}", self.base), &self.token).await;
+        assert!((200..300).contains(&status), "GET {path}: {status}");
+        body
     }
 
     /// Every member email, following `nextLink`.

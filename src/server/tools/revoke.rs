@@ -18,11 +18,10 @@ use serde::{Deserialize, Serialize};
 use super::client_name;
 use crate::access::audit::AuditRecord;
 use crate::access::confirm::TokenRejection;
-use crate::access::error::AccessError;
 use crate::access::identity::normalize_email;
 use crate::access::revoke::{ActionResult, RevocationPlan, execute, plan};
 use crate::server::approval::{Answer, ask_live};
-use crate::server::outcome::{ToolFailure, structured, structured_error};
+use crate::server::outcome::{ToolFailure, failure, structured, structured_error};
 use crate::server::{ConfirmMode, TanzuMcp};
 
 const TOOL: &str = "revoke_all_access";
@@ -429,9 +428,4 @@ fn cannot_ask(plan: RevocationPlan, why: &str) -> CallToolResponse {
         message,
     ))
     .into()
-}
-
-fn failure(error: AccessError) -> rmcp::model::CallToolResult {
-    let ToolFailure(message) = error.into();
-    rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(message)])
 }
