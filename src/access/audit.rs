@@ -1,12 +1,14 @@
-//! The audit log: one JSON line per attempted change, written before the tool returns.
+//! The audit trail: one record per attempted change, through the [`AuditSink`] port, and
+//! [`AuditLog`], the sink that appends JSON lines to a file.
 //!
-//! Lines carry who asked (the MCP client's name), what was attempted and how it ended; never a
-//! token or credential. The file is opened for append so several servers can share it, and each
-//! line is written with one `write` so lines do not interleave.
+//! What is audited, and when, is decided by the change lifecycle (`access::change`), never by a
+//! tool handler. Records carry who asked (the MCP client's name) and what was attempted and how
+//! it ended; never a token or credential. The file is opened for append so several servers can
+//! share it, and each line is written with one `write` so lines do not interleave.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -22,15 +24,36 @@ pub struct AuditRecord<'a> {
     /// The person or group the change is about.
     pub target: &'a str,
     pub system: System,
-    /// What was attempted, in words: "remove USER alice@example.com from cluster.admin on cluster 'dev'".
+    /// What was attempted, in words: "cluster 'dev' role cluster.admin: remove USER alice@...".
     pub action: &'a str,
-    /// `done`, `already_absent`, `failed`, `skipped`, `already_bound`, `invited` ...
+    /// `done`, `already_absent`, `already_present`, `failed`, `skipped`.
     pub outcome: &'a str,
     /// Error message or other detail; empty when there is none.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub detail: &'a str,
     /// The MCP client that asked (its self-reported name and version).
     pub client: &'a str,
+}
+
+/// A record could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("the audit log {path} could not be written: {source}")]
+pub struct AuditError {
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Where audit records go.
+pub trait AuditSink: Send + Sync {
+    fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError>;
+}
+
+/// Who asked for a change, as the audit trail names them.
+#[derive(Debug, Clone, Default)]
+pub struct Requester {
+    /// The MCP client's self-reported name and version.
+    pub client: String,
 }
 
 #[derive(Serialize)]
@@ -40,39 +63,46 @@ struct Line<'a> {
     record: &'a AuditRecord<'a>,
 }
 
-/// Where audit records go. `disabled()` drops them (no `--audit-log`).
+/// Appends JSON lines to a file; `disabled()` drops them (no `--audit-log`).
 pub struct AuditLog {
-    file: Option<Mutex<File>>,
+    file: Option<(PathBuf, Mutex<File>)>,
 }
 
 impl AuditLog {
     pub fn open(path: &Path) -> std::io::Result<AuditLog> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(AuditLog {
-            file: Some(Mutex::new(file)),
+            file: Some((path.to_path_buf(), Mutex::new(file))),
         })
     }
 
     pub fn disabled() -> AuditLog {
         AuditLog { file: None }
     }
+}
 
-    /// Append one record. A failure to write is logged and returned: callers report it, since
-    /// an unaudited change is something an operator must hear about.
-    pub fn record(&self, record: &AuditRecord<'_>) -> std::io::Result<()> {
-        let Some(file) = &self.file else {
+impl AuditSink for AuditLog {
+    /// Append one record. A failure to write is logged and returned: an unaudited change is
+    /// something an operator must hear about.
+    fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError> {
+        let Some((path, file)) = &self.file else {
             return Ok(());
+        };
+        let failed = |source| AuditError {
+            path: path.display().to_string(),
+            source,
         };
         let time = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .unwrap_or_default();
-        let mut line = serde_json::to_vec(&Line { time, record }).map_err(std::io::Error::other)?;
+        let mut line = serde_json::to_vec(&Line { time, record })
+            .map_err(|e| failed(std::io::Error::other(e)))?;
         line.push(b'\n');
         let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let written = file.write_all(&line).and_then(|()| file.flush());
         if let Err(e) = &written {
             tracing::error!(error = %e, tool = record.tool, "could not write the audit log");
         }
-        written
+        written.map_err(failed)
     }
 }

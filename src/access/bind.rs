@@ -4,15 +4,20 @@
 //! would grant nothing), unknown roles are refused with the valid ones listed, and a binding
 //! that already exists is reported, not duplicated.
 
+use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Systems;
+use super::change::{
+    About, ActionOutcome, Change, ChangePlan, Gate, Operation, Outcome, Step, Verification, apply,
+};
 use super::error::{AccessError, AccessResult};
 use super::identity::{Identity, normalize_email};
 use super::person::standing;
-use super::ports::{FailureKind, Subject, SubjectKind, TmcScope};
+use super::ports::{FailureKind, RoleKind, Subject, SubjectKind, System, TmcScope};
+use super::warning::Warning;
 
 /// Where a binding goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +64,7 @@ pub enum BindOutcome {
     AlreadyBound,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct BindResult {
     pub outcome: BindOutcome,
     /// The subject as bound.
@@ -70,15 +75,139 @@ pub struct BindResult {
     /// The Kubernetes binding that holds the subject (TAP targets only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub binding: Option<String>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
-pub async fn bind_role(
+/// What a binding plan is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Grant {
+    pub subject: Subject,
+    pub role: String,
+    /// Where, in words.
+    pub target: String,
+    /// The Kubernetes binding that holds (or will hold) the subject (TAP targets only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
+}
+
+impl About for Grant {
+    fn target(&self) -> &str {
+        &self.subject.name
+    }
+    fn headline(&self, _: usize) -> String {
+        format!(
+            "Bind {:?} {} to role {} on {}:",
+            self.subject.kind, self.subject.name, self.role, self.target
+        )
+    }
+}
+
+/// `bind_role` as a change.
+pub struct Bind {
+    pub grantee: Grantee,
+    pub role: String,
+    pub target: BindTarget,
+}
+
+#[async_trait]
+impl Change for Bind {
+    type About = Grant;
+    const TOOL: &'static str = "bind_role";
+
+    async fn plan(&self, systems: &Systems) -> AccessResult<ChangePlan<Grant>> {
+        plan_binding(systems, &self.grantee, &self.role, &self.target).await
+    }
+
+    fn needs_approval(&self, _: &ChangePlan<Grant>) -> Option<String> {
+        None
+    }
+
+    fn audit_in_place(&self, _: &ChangePlan<Grant>) -> Option<System> {
+        Some(match self.target {
+            BindTarget::Tmc(_) => System::Tmc,
+            BindTarget::Tap { .. } => System::Kubernetes,
+        })
+    }
+}
+
+/// Bind, through the change lifecycle, and say what happened.
+pub async fn bind_role<P: Send>(
     systems: &Systems,
-    grantee: Grantee,
-    role: &str,
-    target: BindTarget,
+    change: &Bind,
+    gate: &Gate<'_, P>,
 ) -> AccessResult<BindResult> {
+    let report = apply(systems, change, gate).await?;
+    let grant = report.plan.about;
+    let outcome = match report.outcome {
+        Outcome::NothingToDo => BindOutcome::AlreadyBound,
+        Outcome::Ran {
+            results,
+            verification,
+            audit_failure,
+        } => {
+            if let Some(failure) = audit_failure {
+                return Err(AccessError::refused(
+                    format!("the binding was attempted, but {failure}"),
+                    "check --audit-log's file and disk",
+                ));
+            }
+            let Some(result) = results.first() else {
+                return Err(AccessError::invalid("the binding plan had no action"));
+            };
+            let done = match result.outcome {
+                ActionOutcome::Done => BindOutcome::Bound,
+                ActionOutcome::AlreadyPresent | ActionOutcome::AlreadyAbsent => {
+                    BindOutcome::AlreadyBound
+                }
+                ActionOutcome::Failed | ActionOutcome::Skipped => {
+                    return Err(AccessError::refused(
+                        format!("binding failed: {}", result.detail),
+                        "see the message; call bind_role again once it is fixed",
+                    ));
+                }
+            };
+            verified(verification)?;
+            done
+        }
+        Outcome::Pending { .. }
+        | Outcome::CannotAsk(_)
+        | Outcome::Refused(_)
+        | Outcome::KeptChanging => {
+            return Err(AccessError::refused(
+                "this binding needs a human's approval, which was not given",
+                "ask a human to approve it in the client",
+            ));
+        }
+    };
+    Ok(BindResult {
+        outcome,
+        subject: grant.subject,
+        role: grant.role,
+        target: grant.target,
+        binding: grant.binding,
+        warnings: report.plan.warnings,
+    })
+}
+
+/// A grant that ran is only reported once planning again finds it in place.
+fn verified(verification: Verification) -> AccessResult<()> {
+    match verification {
+        Verification::Verified | Verification::NotRun => Ok(()),
+        Verification::Remaining(_) => Err(AccessError::refused(
+            "the system accepted the binding but does not show it",
+            "call bind_role again; if it persists, check the system",
+        )),
+        Verification::Unverified(e) => Err(e),
+    }
+}
+
+/// Check everything a binding needs, and plan it: empty when the subject already holds the role.
+async fn plan_binding(
+    systems: &Systems,
+    grantee: &Grantee,
+    role: &str,
+    target: &BindTarget,
+) -> AccessResult<ChangePlan<Grant>> {
     let role = role.trim();
     if role.is_empty() {
         return Err(AccessError::invalid("role is empty"));
@@ -86,7 +215,7 @@ pub async fn bind_role(
     let mut warnings = Vec::new();
     let (subject, identity) = match grantee {
         Grantee::User(raw) => {
-            let email = normalize_email(&raw)?;
+            let email = normalize_email(raw)?;
             let standing = standing(systems, &email).await?;
             let Some(member) = standing.member else {
                 return Err(match standing.pending.first() {
@@ -128,9 +257,7 @@ pub async fn bind_role(
                         format!("call bind_role again with group '{}'", real.display_name),
                     ));
                 }
-                warnings.push(format!(
-                    "'{name}' is not a group of the CSP org (yet): the binding grants nothing until the IdP provides a group with exactly this name"
-                ));
+                warnings.push(Warning::UnknownGroup { name: name.clone() });
             }
             (Subject::group(name), None)
         }
@@ -139,8 +266,14 @@ pub async fn bind_role(
         Some(identity) => identity.is(s),
         None => s.kind == SubjectKind::Group && s.name == subject.name,
     };
+    let grant = |binding: Option<String>| Grant {
+        subject: subject.clone(),
+        role: role.to_string(),
+        target: target.to_string(),
+        binding,
+    };
 
-    match &target {
+    match target {
         BindTarget::Tmc(scope) => {
             let roles = systems.tmc.roles().await?;
             if !roles.iter().any(|r| r == role) {
@@ -150,25 +283,24 @@ pub async fn bind_role(
                 .tmc
                 .policy(scope)
                 .await
-                .map_err(|e| not_found_as_refusal(e, &target))?;
+                .map_err(|e| not_found_as_refusal(e, target))?;
             let already = policy
                 .iter()
                 .any(|b| b.role == role && b.subjects.iter().any(holds));
-            if !already {
-                systems.tmc.add_binding(scope, role, &subject).await?;
-            }
-            Ok(BindResult {
-                outcome: if already {
-                    BindOutcome::AlreadyBound
-                } else {
-                    BindOutcome::Bound
-                },
-                subject,
-                role: role.to_string(),
-                target: target.to_string(),
-                binding: None,
-                warnings,
-            })
+            let steps = if already {
+                vec![]
+            } else {
+                vec![Step {
+                    target: format!("{scope} role {role}"),
+                    effect: format!("add {:?} {} to role {role}", subject.kind, subject.name),
+                    operation: Operation::TmcAddSubject {
+                        scope: scope.clone(),
+                        role: role.to_string(),
+                        subject: subject.clone(),
+                    },
+                }]
+            };
+            Ok(ChangePlan::new(grant(None), steps, warnings))
         }
         BindTarget::Tap { cluster, namespace } => {
             let configured = systems.rbac.clusters();
@@ -198,58 +330,51 @@ pub async fn bind_role(
             let existing = systems.rbac.bindings(cluster).await?;
             let found = existing.iter().find(|b| {
                 b.namespace == *namespace
-                    && b.role_kind == "ClusterRole"
+                    && b.role_kind == RoleKind::ClusterRole
                     && b.role_name == role
                     && b.subjects.iter().any(holds)
             });
-            let (outcome, name) = match found {
-                Some(binding) => (BindOutcome::AlreadyBound, binding.name.clone()),
-                None => {
-                    let name = binding_name(role, &subject);
-                    match systems
-                        .rbac
-                        .create_binding(
-                            cluster,
-                            namespace.as_deref(),
-                            &name,
-                            role,
-                            std::slice::from_ref(&subject),
-                        )
-                        .await
-                    {
-                        Ok(()) => (BindOutcome::Bound, name),
-                        // The name is taken: fine if it is this very grant (made concurrently, or
-                        // by a create whose answer was lost), refused if it holds something else.
-                        Err(e) if e.kind == FailureKind::Conflict => {
-                            let now = systems.rbac.bindings(cluster).await?;
-                            let same = now.iter().any(|b| {
-                                b.name == name
-                                    && b.namespace == *namespace
-                                    && b.role_name == role
-                                    && b.subjects.iter().any(holds)
-                            });
-                            if !same {
-                                return Err(AccessError::refused(
-                                    format!(
-                                        "a binding named '{name}' already exists on {target} and grants something else"
-                                    ),
-                                    "inspect it with kubectl; delete or rename it, then call bind_role again",
-                                ));
-                            }
-                            (BindOutcome::AlreadyBound, name)
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+            if let Some(binding) = found {
+                return Ok(ChangePlan::new(
+                    grant(Some(binding.name.clone())),
+                    vec![],
+                    warnings,
+                ));
+            }
+            let name = binding_name(role, &subject);
+            if existing
+                .iter()
+                .any(|b| b.name == name && b.namespace == *namespace)
+            {
+                // Our deterministic name holds something else: creating would fail, and
+                // reporting it as bound would be a lie.
+                return Err(AccessError::refused(
+                    format!(
+                        "a binding named '{name}' already exists on {target} and grants something else"
+                    ),
+                    "inspect it with kubectl; delete or rename it, then call bind_role again",
+                ));
+            }
+            let kind = if namespace.is_some() {
+                "RoleBinding"
+            } else {
+                "ClusterRoleBinding"
             };
-            Ok(BindResult {
-                outcome,
-                subject,
-                role: role.to_string(),
-                target: target.to_string(),
-                binding: Some(name),
-                warnings,
-            })
+            let step = Step {
+                target: format!("{target} {kind} {name}"),
+                effect: format!(
+                    "create it, binding {:?} {} to ClusterRole {role}",
+                    subject.kind, subject.name
+                ),
+                operation: Operation::TapCreateBinding {
+                    cluster: cluster.clone(),
+                    namespace: namespace.clone(),
+                    binding: name.clone(),
+                    role: role.to_string(),
+                    subject: subject.clone(),
+                },
+            };
+            Ok(ChangePlan::new(grant(Some(name)), vec![step], warnings))
         }
     }
 }

@@ -8,7 +8,59 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::Systems;
+use super::approval::{ApprovalRequest, Approver, Decision};
+use super::audit::{AuditError, AuditRecord, AuditSink, Requester};
+use super::change::execute::{Runner, execute, run_operation};
+use super::change::{ActionResult, Gate, NoProgress, PlannedAction};
 use super::ports::*;
+
+/// An approver for a client that cannot ask anyone: every approval fails closed.
+pub struct CannotAsk;
+
+#[async_trait]
+impl Approver for CannotAsk {
+    type Pending = ();
+    async fn decide(&self, _: &ApprovalRequest<'_>) -> Decision<()> {
+        Decision::CannotAsk("no human in a unit test".into())
+    }
+}
+
+/// An audit sink that keeps nothing.
+pub struct Discard;
+
+impl AuditSink for Discard {
+    fn record(&self, _: &AuditRecord<'_>) -> Result<(), AuditError> {
+        Ok(())
+    }
+}
+
+static CANNOT_ASK: CannotAsk = CannotAsk;
+static DISCARD: Discard = Discard;
+static NOBODY: Requester = Requester {
+    client: String::new(),
+};
+
+/// A gate with nobody to ask and nothing recorded: for changes that need no approval.
+pub fn no_human() -> Gate<'static, ()> {
+    Gate {
+        approver: &CANNOT_ASK,
+        audit: &DISCARD,
+        progress: &NoProgress,
+        requester: &NOBODY,
+    }
+}
+
+/// Run actions straight against the systems, in the lifecycle's order.
+pub async fn run_directly(systems: &Systems, actions: &[PlannedAction]) -> Vec<ActionResult> {
+    struct Direct<'a>(&'a Systems);
+    #[async_trait]
+    impl Runner for Direct<'_> {
+        async fn run(&self, action: &PlannedAction) -> ActionResult {
+            run_operation(self.0, action).await
+        }
+    }
+    execute(actions, &Direct(systems)).await
+}
 
 #[derive(Default)]
 pub struct World {
@@ -305,7 +357,7 @@ impl ClusterRbac for Fake {
             cluster: cluster.to_string(),
             namespace: namespace.map(str::to_string),
             name: name.to_string(),
-            role_kind: "ClusterRole".into(),
+            role_kind: RoleKind::ClusterRole,
             role_name: role.to_string(),
             subjects: subjects.to_vec(),
         });
@@ -403,7 +455,7 @@ pub fn small_world() -> Fake {
                 cluster: cluster.into(),
                 namespace: None,
                 name: "app-editors".into(),
-                role_kind: "ClusterRole".into(),
+                role_kind: RoleKind::ClusterRole,
                 role_name: "app-editor".into(),
                 subjects: vec![
                     Subject::user("alice@example.com"),
@@ -415,7 +467,7 @@ pub fn small_world() -> Fake {
             cluster: "tap-a".into(),
             namespace: Some("dev-team".into()),
             name: "alice-admin".into(),
-            role_kind: "ClusterRole".into(),
+            role_kind: RoleKind::ClusterRole,
             role_name: "admin".into(),
             subjects: vec![Subject::user("alice@example.com")],
         });

@@ -1,12 +1,18 @@
-//! Inviting people to the CSP org, idempotently: a member or a pending invitee is reported,
-//! not invited again.
+//! Inviting people to the CSP org, idempotently, through the change lifecycle: a member or a
+//! pending invitee is reported, not invited again, and what CSP holds afterwards is read back
+//! before anything is reported as invited.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
+use async_trait::async_trait;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, Serializer};
 
 use super::Systems;
+use super::change::{
+    About, Change, ChangePlan, Gate, Operation, Outcome, Step, Verification, apply,
+};
 use super::error::{AccessError, AccessResult};
 use super::identity::normalize_email;
 use super::members::find_members;
@@ -16,20 +22,170 @@ pub const DEFAULT_ORG_ROLE: &str = "org_member";
 /// Invitations one call may send; a larger batch is a mistake more often than a need.
 pub const MAX_EMAILS: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// How one email fared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteOutcome {
+    Invited,
+    AlreadyMember,
+    AlreadyInvited,
+    /// Not invited; why, for a human.
+    Error(InviteError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteError {
+    /// Not an email address; the reason.
+    Invalid(String),
+    /// The same address appeared earlier in the list.
+    ListedTwice,
+    /// CSP refused or failed; its error.
+    Failed(String),
+    /// CSP accepted the invitation but does not list it.
+    NotListed,
+}
+
+impl InviteOutcome {
+    /// Whether the email was invited or already had what an invitation gives.
+    pub fn is_error(&self) -> bool {
+        matches!(self, InviteOutcome::Error(_))
+    }
+}
+
+impl fmt::Display for InviteOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InviteOutcome::Invited => f.write_str("invited"),
+            InviteOutcome::AlreadyMember => f.write_str("already_member"),
+            InviteOutcome::AlreadyInvited => f.write_str("already_invited"),
+            InviteOutcome::Error(InviteError::Invalid(why)) => write!(f, "error: {why}"),
+            InviteOutcome::Error(InviteError::ListedTwice) => {
+                f.write_str("error: listed twice; handled once")
+            }
+            InviteOutcome::Error(InviteError::Failed(why)) => write!(f, "error: {why}"),
+            InviteOutcome::Error(InviteError::NotListed) => f.write_str(
+                "error: CSP accepted the invitation but does not list it; check the org",
+            ),
+        }
+    }
+}
+
+/// On the wire, the outcome is one string: `invited`, `already_member`, `already_invited` or
+/// `error: <why>` (the shape the interface fixes).
+impl Serialize for InviteOutcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl JsonSchema for InviteOutcome {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "InviteOutcome".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct InviteResult {
     /// The email as given (normalized when valid).
     pub email: String,
     /// `invited`, `already_member`, `already_invited`, or `error: <why>`.
-    pub outcome: String,
+    pub outcome: InviteOutcome,
+}
+
+/// What an invitation plan is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Invitations {
+    /// The emails to invite, comma-separated (the audit target).
+    pub emails: String,
+    pub org_role: String,
+    #[serde(skip)]
+    members: BTreeSet<String>,
+    #[serde(skip)]
+    pending: BTreeSet<String>,
+    #[serde(skip)]
+    to_invite: Vec<String>,
+}
+
+impl About for Invitations {
+    fn target(&self) -> &str {
+        &self.emails
+    }
+    fn headline(&self, _: usize) -> String {
+        format!(
+            "Invite {} to the CSP org as {}:",
+            self.emails, self.org_role
+        )
+    }
+}
+
+/// `invite_user` as a change: one batched invitation of everyone not yet a member or invited.
+pub struct Invite {
+    /// Normalized, distinct emails.
+    pub emails: BTreeSet<String>,
+    pub org_role: String,
+}
+
+#[async_trait]
+impl Change for Invite {
+    type About = Invitations;
+    const TOOL: &'static str = "invite_user";
+
+    async fn plan(&self, systems: &Systems) -> AccessResult<ChangePlan<Invitations>> {
+        let members = find_members(systems.directory.as_ref(), &self.emails).await?;
+        let pending: BTreeSet<String> = systems
+            .directory
+            .invitations()
+            .await?
+            .into_iter()
+            .filter(|inv| inv.status == InvitationStatus::Available)
+            .map(|inv| inv.email.to_lowercase())
+            .filter(|email| self.emails.contains(email))
+            .collect();
+        let to_invite: Vec<String> = self
+            .emails
+            .iter()
+            .filter(|e| !members.contains_key(*e) && !pending.contains(*e))
+            .cloned()
+            .collect();
+        let steps = if to_invite.is_empty() {
+            vec![]
+        } else {
+            vec![Step {
+                target: format!("CSP org invitations for {}", to_invite.join(", ")),
+                effect: format!("invite as {}", self.org_role),
+                operation: Operation::CspInvite {
+                    emails: to_invite.clone(),
+                    org_role: self.org_role.clone(),
+                },
+            }]
+        };
+        let about = Invitations {
+            emails: to_invite.join(", "),
+            org_role: self.org_role.clone(),
+            members: members.into_keys().collect(),
+            pending,
+            to_invite,
+        };
+        Ok(ChangePlan::new(about, steps, vec![]))
+    }
+
+    fn needs_approval(&self, _: &ChangePlan<Invitations>) -> Option<String> {
+        None
+    }
 }
 
 /// Invite every email not yet a member or invited. Per-email problems are per-email results;
 /// only a failure to read the directory fails the whole call (nothing was sent then).
-pub async fn invite(
+pub async fn invite<P: Send>(
     systems: &Systems,
     emails: &[String],
     org_role: Option<&str>,
+    gate: &Gate<'_, P>,
 ) -> AccessResult<Vec<InviteResult>> {
     let org_role = org_role.map(str::trim).unwrap_or(DEFAULT_ORG_ROLE);
     if org_role.is_empty() || !org_role.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
@@ -48,82 +204,99 @@ pub async fn invite(
         )));
     }
 
-    let mut results: Vec<InviteResult> = Vec::with_capacity(emails.len());
+    // Per email: an outcome now (invalid, listed twice) or one to settle below.
+    let mut results: Vec<(String, Option<InviteOutcome>)> = Vec::with_capacity(emails.len());
     let mut wanted = BTreeSet::new();
     for raw in emails {
         match normalize_email(raw) {
-            Ok(email) if wanted.contains(&email) => results.push(InviteResult {
-                email,
-                outcome: "error: listed twice; handled once".into(),
-            }),
+            Ok(email) if wanted.contains(&email) => {
+                results.push((email, Some(InviteOutcome::Error(InviteError::ListedTwice))))
+            }
             Ok(email) => {
                 wanted.insert(email.clone());
-                results.push(InviteResult {
-                    email,
-                    outcome: String::new(),
-                });
+                results.push((email, None));
             }
-            Err(e) => results.push(InviteResult {
-                email: raw.clone(),
-                outcome: format!("error: {e}"),
-            }),
+            Err(e) => results.push((
+                raw.clone(),
+                Some(InviteOutcome::Error(InviteError::Invalid(e.to_string()))),
+            )),
         }
     }
     if wanted.is_empty() {
-        return Ok(results);
+        return Ok(settled(results, |_| unreachable_outcome()));
     }
 
-    let members = find_members(systems.directory.as_ref(), &wanted).await?;
-    let pending: BTreeSet<String> = systems
-        .directory
-        .invitations()
-        .await?
-        .into_iter()
-        .filter(|inv| inv.status == InvitationStatus::Available)
-        .map(|inv| inv.email.to_lowercase())
-        .collect();
-
-    let to_invite: Vec<String> = wanted
-        .iter()
-        .filter(|e| !members.contains_key(*e) && !pending.contains(*e))
-        .cloned()
-        .collect();
-    let sent = if to_invite.is_empty() {
-        Ok(())
-    } else {
-        systems.directory.invite(&to_invite, org_role).await
+    let change = Invite {
+        emails: wanted,
+        org_role: org_role.to_string(),
     };
-    // When the answer was lost or refused, read what CSP actually holds before reporting.
-    let now_pending: BTreeSet<String> = match &sent {
-        Ok(()) => to_invite.iter().cloned().collect(),
-        Err(_) => systems
-            .directory
-            .invitations()
-            .await
-            .map(|all| {
-                all.into_iter()
-                    .filter(|inv| inv.status == InvitationStatus::Available)
-                    .map(|inv| inv.email.to_lowercase())
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
-
-    for result in results.iter_mut().filter(|r| r.outcome.is_empty()) {
-        result.outcome = if members.contains_key(&result.email) {
-            "already_member".into()
-        } else if pending.contains(&result.email) {
-            "already_invited".into()
-        } else if now_pending.contains(&result.email) {
-            "invited".into()
-        } else {
-            match &sent {
-                Err(e) => format!("error: {e}"),
-                Ok(()) => {
-                    "error: CSP accepted the invitation but does not list it; check the org".into()
+    let report = apply(systems, &change, gate).await?;
+    let before = &report.plan.about;
+    // Which of those the plan invited are pending now, and what went wrong otherwise.
+    let (still_missing, failure): (BTreeSet<String>, Option<String>) = match &report.outcome {
+        Outcome::NothingToDo => (BTreeSet::new(), None),
+        Outcome::Ran {
+            results: ran,
+            verification,
+            audit_failure,
+        } => {
+            let failure = ran
+                .iter()
+                .find(|r| !r.succeeded())
+                .map(|r| r.detail.clone())
+                .or(audit_failure.clone());
+            let missing = match verification {
+                Verification::Verified => BTreeSet::new(),
+                Verification::Remaining(_) | Verification::Unverified(_) | Verification::NotRun => {
+                    // The answer was lost or refused: read what CSP actually holds.
+                    match change.plan(systems).await {
+                        Ok(now) => now.about.to_invite.into_iter().collect(),
+                        Err(_) => before.to_invite.iter().cloned().collect(),
+                    }
                 }
-            }
-        };
-    }
-    Ok(results)
+            };
+            (missing, failure)
+        }
+        Outcome::Pending { .. }
+        | Outcome::CannotAsk(_)
+        | Outcome::Refused(_)
+        | Outcome::KeptChanging => {
+            return Err(AccessError::refused(
+                "this invitation needs a human's approval, which was not given",
+                "ask a human to approve it in the client",
+            ));
+        }
+    };
+    Ok(settled(results, |email| {
+        if before.members.contains(email) {
+            InviteOutcome::AlreadyMember
+        } else if before.pending.contains(email) {
+            InviteOutcome::AlreadyInvited
+        } else if !still_missing.contains(email) {
+            InviteOutcome::Invited
+        } else {
+            InviteOutcome::Error(match &failure {
+                Some(why) => InviteError::Failed(why.clone()),
+                None => InviteError::NotListed,
+            })
+        }
+    }))
+}
+
+fn settled(
+    results: Vec<(String, Option<InviteOutcome>)>,
+    settle: impl Fn(&str) -> InviteOutcome,
+) -> Vec<InviteResult> {
+    results
+        .into_iter()
+        .map(|(email, outcome)| {
+            let outcome = outcome.unwrap_or_else(|| settle(&email));
+            InviteResult { email, outcome }
+        })
+        .collect()
+}
+
+fn unreachable_outcome() -> InviteOutcome {
+    // Only emails still to settle reach here, and there are none when nothing was wanted.
+    InviteOutcome::Error(InviteError::NotListed)
 }

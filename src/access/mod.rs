@@ -6,12 +6,15 @@
 //! - [`members`]: the org listing (ACTIVE and INVITED) with cursors.
 //! - [`person`]: one person's whole access, with warnings about the traps.
 //! - [`invite`], [`bind`]: provisioning, idempotent and refusing the traps.
-//! - [`revoke`]: the revocation plan and its execution; [`confirm`] binds approvals to plans.
-//! - [`audit`]: one JSON line per attempted change.
+//! - [`revoke`]: the revocation plan.
+//! - [`change`]: the one lifecycle of every change (plan, approval, re-plan, execute, verify,
+//!   audit); [`approval`] and [`audit`] are the ports it asks a human and records through.
+//! - [`warning`]: what a human should know, as a closed set of kinds.
 
+pub mod approval;
 pub mod audit;
 pub mod bind;
-pub mod confirm;
+pub mod change;
 pub mod error;
 pub mod identity;
 pub mod inventory;
@@ -21,6 +24,7 @@ pub mod person;
 pub mod ports;
 pub mod revoke;
 pub mod schema;
+pub mod warning;
 
 #[cfg(test)]
 mod fakes;

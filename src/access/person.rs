@@ -16,6 +16,7 @@ use super::ports::{
     BackendError, Invitation, InvitationStatus, Member, OrgGroup, RbacBinding, Subject,
     SubjectKind, TmcScope,
 };
+use super::warning::Warning;
 
 /// A person's standing in the CSP org, derived from members and invitations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -63,13 +64,29 @@ pub struct TmcGrant {
     pub subject: Subject,
 }
 
+/// Which kind of Kubernetes binding holds a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum BindingKind {
+    ClusterRoleBinding,
+    RoleBinding,
+}
+
+impl std::fmt::Display for BindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BindingKind::ClusterRoleBinding => "ClusterRoleBinding",
+            BindingKind::RoleBinding => "RoleBinding",
+        })
+    }
+}
+
 /// A Kubernetes binding on a TAP cluster that names the person as a User.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TapGrant {
     /// TAP cluster name.
     pub cluster: String,
     /// `ClusterRoleBinding` or `RoleBinding`.
-    pub binding_kind: String,
+    pub binding_kind: BindingKind,
     /// Namespace of a RoleBinding; absent for a ClusterRoleBinding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -84,7 +101,7 @@ pub struct TapGrant {
 }
 
 /// Everything one person can reach.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct UserAccess {
     /// The email asked about, lowercase.
     pub email: String,
@@ -100,7 +117,7 @@ pub struct UserAccess {
     /// Direct Kubernetes bindings on every TAP cluster.
     pub tap: Vec<TapGrant>,
     /// What a human should know: leftovers, access through groups, near-miss group names.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Reads that failed: the picture is incomplete where these name a system or resource.
     pub incomplete: Vec<String>,
 }
@@ -215,27 +232,23 @@ pub fn assemble(
         (None, None) => PersonStatus::Unknown,
     };
     if status != PersonStatus::Active && (!tmc.is_empty() || !tap.is_empty()) {
-        warnings.push(format!(
-            "{email} is not a member of the CSP org but still holds {} TMC and {} TAP bindings: leftovers that \
-             a removal from CSP does not clean up; revoke_all_access removes them",
-            tmc.len(),
-            tap.len()
-        ));
+        warnings.push(Warning::Leftovers {
+            email: email.clone(),
+            tmc: tmc.len(),
+            tap: tap.len(),
+        });
     }
     if !group_grants.is_empty() {
-        let listed: Vec<_> = group_grants.into_iter().collect();
-        warnings.push(format!(
-            "access may also come through groups, whose membership the IdP owns (tanzu-mcp neither sees nor \
-             changes it): {}",
-            listed.join("; ")
-        ));
+        warnings.push(Warning::GroupAccess {
+            grants: group_grants.into_iter().collect(),
+        });
     }
     match groups {
         Ok(groups) => warnings.extend(near_miss_groups(&groups, &group_subjects)),
         // Groups only feed the near-miss warning: not reading them must not block a revocation.
-        Err(e) => warnings.push(format!(
-            "could not check group names for case-only mismatches: {e}"
-        )),
+        Err(e) => warnings.push(Warning::GroupsUnreadable {
+            error: e.to_string(),
+        }),
     }
 
     UserAccess {
@@ -267,11 +280,10 @@ fn tap_grant(binding: &RbacBinding, subject: &Subject) -> TapGrant {
     TapGrant {
         cluster: binding.cluster.clone(),
         binding_kind: if binding.namespace.is_some() {
-            "RoleBinding"
+            BindingKind::RoleBinding
         } else {
-            "ClusterRoleBinding"
-        }
-        .to_string(),
+            BindingKind::ClusterRoleBinding
+        },
         namespace: binding.namespace.clone(),
         binding: binding.name.clone(),
         role: format!("{}/{}", binding.role_kind, binding.role_name),
@@ -282,7 +294,7 @@ fn tap_grant(binding: &RbacBinding, subject: &Subject) -> TapGrant {
 
 /// GROUP subjects whose name equals a CSP group only when case is ignored: such a binding
 /// grants nothing, because TMC and Kubernetes compare group names exactly.
-pub fn near_miss_groups(groups: &[OrgGroup], subjects: &[(String, String)]) -> Vec<String> {
+pub fn near_miss_groups(groups: &[OrgGroup], subjects: &[(String, String)]) -> Vec<Warning> {
     let mut seen = BTreeSet::new();
     for (name, place) in subjects {
         if groups.iter().any(|g| g.display_name == *name) {
@@ -292,12 +304,10 @@ pub fn near_miss_groups(groups: &[OrgGroup], subjects: &[(String, String)]) -> V
             .iter()
             .find(|g| g.display_name.eq_ignore_ascii_case(name))
         {
-            seen.insert(format!(
-                "GROUP '{name}' ({place}) matches CSP group '{}' only when case is ignored, so it grants nothing; \
-                 bind '{}' exactly instead",
-                real.display_name, real.display_name
-            ));
+            seen.insert((name.clone(), place.clone(), real.display_name.clone()));
         }
     }
-    seen.into_iter().collect()
+    seen.into_iter()
+        .map(|(name, place, real)| Warning::GroupNearMiss { name, place, real })
+        .collect()
 }

@@ -320,10 +320,41 @@ pub struct RbacBinding {
     /// `None` for a ClusterRoleBinding.
     pub namespace: Option<String>,
     pub name: String,
-    /// `ClusterRole` or `Role`.
-    pub role_kind: String,
+    pub role_kind: RoleKind,
     pub role_name: String,
     pub subjects: Vec<Subject>,
+}
+
+/// What a Kubernetes binding's `roleRef` points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum RoleKind {
+    ClusterRole,
+    /// A namespaced Role (only RoleBindings point at one).
+    Role,
+}
+
+impl RoleKind {
+    /// The `roleRef.kind` Kubernetes uses; it admits only these two.
+    pub fn from_k8s(kind: &str) -> Self {
+        if kind == "ClusterRole" {
+            RoleKind::ClusterRole
+        } else {
+            RoleKind::Role
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::ClusterRole => "ClusterRole",
+            RoleKind::Role => "Role",
+        }
+    }
+}
+
+impl fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What removing one subject from a binding did.

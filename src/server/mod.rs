@@ -2,8 +2,9 @@
 //! call `crate::access`, shape the result.
 //!
 //! - [`tools`]: one file per tool group, each a `#[tool_router]` impl summed here.
-//! - [`approval`]: asking a human to approve a destructive plan (elicitation on both protocol
-//!   paths, or confirmation tokens).
+//! - [`approval`]: asking a human to approve a plan (elicitation on both protocol paths, or
+//!   confirmation tokens): the server's side of the domain's approval port.
+//! - [`progress`]: progress notifications while a plan runs.
 //! - [`outcome`]: the one place where domain errors become `isError` tool results.
 //! - [`catalog`]: the published tool catalogue (`tanzu-mcp tools --json`, `tools/*.json`).
 
@@ -11,6 +12,7 @@ pub mod approval;
 pub mod call;
 pub mod catalog;
 pub mod outcome;
+pub mod progress;
 pub mod tools;
 pub mod transport;
 
@@ -24,18 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::Systems;
 use crate::access::audit::AuditLog;
-use crate::access::confirm::{ConfirmationTokens, DEFAULT_TOKEN_TTL};
-use approval::ApprovalState;
-
-/// How destructive calls are approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ConfirmMode {
-    /// Ask the human through MCP elicitation; fail closed when the client cannot ask.
-    #[default]
-    Elicit,
-    /// Return a single-use token the caller passes back (trusted automation only).
-    Token,
-}
+pub use approval::ConfirmMode;
+use approval::{Approvals, DEFAULT_TOKEN_TTL};
 
 /// What `serve` was told on the command line.
 #[derive(Debug, Clone, Default)]
@@ -53,9 +45,7 @@ pub struct ServerOptions {
 /// State shared by every session of one server process.
 pub(crate) struct Shared {
     pub systems: Systems,
-    pub confirm: ConfirmMode,
-    pub tokens: ConfirmationTokens,
-    pub approvals: ApprovalState,
+    pub approvals: Approvals,
     pub audit: AuditLog,
 }
 
@@ -74,9 +64,10 @@ impl TanzuMcp {
         };
         let shared = Shared {
             systems,
-            confirm: options.confirm,
-            tokens: ConfirmationTokens::new(options.confirm_ttl.unwrap_or(DEFAULT_TOKEN_TTL)),
-            approvals: ApprovalState::new(),
+            approvals: Approvals::new(
+                options.confirm,
+                options.confirm_ttl.unwrap_or(DEFAULT_TOKEN_TTL),
+            ),
             audit,
         };
         Ok(TanzuMcp {

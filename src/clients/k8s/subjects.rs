@@ -3,7 +3,7 @@
 use k8s_openapi::api::rbac::v1::{RoleRef, Subject as K8sSubject};
 use kube::api::ObjectMeta;
 
-use crate::access::ports::{RbacBinding, Subject, SubjectKind};
+use crate::access::ports::{RbacBinding, RoleKind, Subject, SubjectKind};
 
 pub(super) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -19,7 +19,7 @@ pub(super) fn binding_view(
         cluster: cluster.to_string(),
         namespace,
         name: meta.name.clone().unwrap_or_default(),
-        role_kind: role_ref.kind.clone(),
+        role_kind: RoleKind::from_k8s(&role_ref.kind),
         role_name: role_ref.name.clone(),
         subjects: subjects
             .unwrap_or_default()

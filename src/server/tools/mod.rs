@@ -7,11 +7,80 @@ pub mod revoke;
 pub mod user_access;
 
 use rmcp::RoleServer;
+use rmcp::model::InputResponses;
 use rmcp::service::RequestContext;
+use serde::Serialize;
+
+use crate::access::audit::Requester;
+use crate::access::change::Gate;
+use crate::server::TanzuMcp;
+use crate::server::approval::{CallApprover, Pending};
+use crate::server::progress::ProgressReporter;
 
 /// The calling client as it names itself, for the audit log.
 pub(crate) fn client_name(ctx: &RequestContext<RoleServer>) -> String {
     ctx.client_info()
         .map(|info| format!("{} {}", info.name, info.version))
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// What one tool call hands the change lifecycle: its approver, progress and requester.
+pub(crate) struct CallGate<'a> {
+    server: &'a TanzuMcp,
+    approver: CallApprover<'a>,
+    progress: ProgressReporter,
+    requester: Requester,
+}
+
+/// What came with a call besides its arguments, for approvals.
+#[derive(Default)]
+pub(crate) struct Approval {
+    /// `confirm` (token mode only).
+    pub token: Option<String>,
+    /// The request state and answers of a 2026-07-28 retry.
+    pub state: Option<String>,
+    pub responses: Option<InputResponses>,
+}
+
+impl<'a> CallGate<'a> {
+    /// `arguments`: what an approval is bound to (the tool's arguments without the approval).
+    pub fn new(
+        server: &'a TanzuMcp,
+        ctx: &'a RequestContext<RoleServer>,
+        tool: &'static str,
+        arguments: &impl Serialize,
+        approval: Approval,
+    ) -> Self {
+        let arguments = serde_json::to_string(arguments).unwrap_or_default();
+        CallGate {
+            server,
+            approver: CallApprover::new(
+                &server.shared.approvals,
+                ctx,
+                tool,
+                arguments,
+                approval.token,
+                approval.state,
+                approval.responses,
+            ),
+            progress: ProgressReporter::start(ctx),
+            requester: Requester {
+                client: client_name(ctx),
+            },
+        }
+    }
+
+    pub fn gate(&self) -> Gate<'_, Pending> {
+        Gate {
+            approver: &self.approver,
+            audit: &self.server.shared.audit,
+            progress: &self.progress,
+            requester: &self.requester,
+        }
+    }
+
+    /// Let the last progress notifications go out before the result.
+    pub async fn finish(self) {
+        self.progress.finish().await;
+    }
 }

@@ -1,5 +1,5 @@
 //! `invite_user` and `bind_role`: giving access, idempotently and without the guide's traps.
-//! Every attempted change is audited before the tool returns.
+//! Translation only: the domain plans, checks, runs and audits the change.
 
 use rmcp::RoleServer;
 use rmcp::handler::server::wrapper::{Json, Parameters};
@@ -8,16 +8,14 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::client_name;
-use crate::access::audit::AuditRecord;
-use crate::access::bind::{BindResult, BindTarget, Grantee, ScopeRef, bind_role, resolve};
+use super::{Approval, CallGate};
+use crate::access::bind::{Bind, BindResult, Grantee, ScopeRef, bind_role, resolve};
 use crate::access::error::AccessError;
 use crate::access::invite::{InviteResult, invite};
-use crate::access::ports::System;
 use crate::server::TanzuMcp;
 use crate::server::outcome::ToolFailure;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteUserArgs {
     /// Email addresses to invite (at most 100).
@@ -34,7 +32,7 @@ pub struct InviteUserOutput {
     pub results: Vec<InviteResult>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BindRoleArgs {
     /// The user to bind, by email. Give exactly one of `email` and `group`.
@@ -72,23 +70,16 @@ impl TanzuMcp {
         Parameters(args): Parameters<InviteUserArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<InviteUserOutput>, ToolFailure> {
-        let results = invite(&self.shared.systems, &args.emails, args.org_role.as_deref()).await?;
-        let client = client_name(&ctx);
-        for result in results
-            .iter()
-            .filter(|r| r.outcome == "invited" || r.outcome.starts_with("error: CSP"))
-        {
-            self.audit(AuditRecord {
-                tool: "invite_user",
-                target: &result.email,
-                system: System::Csp,
-                action: "invite to the CSP org",
-                outcome: &result.outcome,
-                detail: "",
-                client: &client,
-            })?;
-        }
-        Ok(Json(InviteUserOutput { results }))
+        let call = CallGate::new(self, &ctx, "invite_user", &args, Approval::default());
+        let results = invite(
+            &self.shared.systems,
+            &args.emails,
+            args.org_role.as_deref(),
+            &call.gate(),
+        )
+        .await;
+        call.finish().await;
+        Ok(Json(InviteUserOutput { results: results? }))
     }
 
     /// Bind a user (by email) or a group (by exact name) to a role at a TMC scope (organization,
@@ -111,57 +102,22 @@ impl TanzuMcp {
         Parameters(args): Parameters<BindRoleArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<BindResult>, ToolFailure> {
-        let grantee = match (args.email, args.group) {
-            (Some(email), None) => Grantee::User(email),
-            (None, Some(group)) => Grantee::Group(group),
+        let grantee = match (&args.email, &args.group) {
+            (Some(email), None) => Grantee::User(email.clone()),
+            (None, Some(group)) => Grantee::Group(group.clone()),
             _ => {
                 return Err(AccessError::invalid("give exactly one of `email` and `group`").into());
             }
         };
-        let who = match &grantee {
-            Grantee::User(email) | Grantee::Group(email) => email.clone(),
+        let target = resolve(&self.shared.systems, args.scope.clone()).await?;
+        let change = Bind {
+            grantee,
+            role: args.role.clone(),
+            target,
         };
-        let target = resolve(&self.shared.systems, args.scope).await?;
-        let system = match target {
-            BindTarget::Tmc(_) => System::Tmc,
-            BindTarget::Tap { .. } => System::Kubernetes,
-        };
-        let action = format!("bind role {} on {target}", args.role);
-        let result = bind_role(&self.shared.systems, grantee, &args.role, target).await;
-        // Refusals changed nothing and are not audited; a backend failure may have been an attempt.
-        let outcome = match &result {
-            Ok(done) => Some(
-                serde_json::to_value(done.outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
-            ),
-            Err(AccessError::Backend(e)) => Some(format!("failed: {e}")),
-            Err(_) => None,
-        };
-        if let Some(outcome) = outcome {
-            self.audit(AuditRecord {
-                tool: "bind_role",
-                target: &who,
-                system,
-                action: &action,
-                outcome: &outcome,
-                detail: "",
-                client: &client_name(&ctx),
-            })?;
-        }
+        let call = CallGate::new(self, &ctx, "bind_role", &args, Approval::default());
+        let result = bind_role(&self.shared.systems, &change, &call.gate()).await;
+        call.finish().await;
         Ok(Json(result?))
-    }
-}
-
-impl TanzuMcp {
-    /// Write one audit record; a change that cannot be audited is reported, not hidden.
-    pub(crate) fn audit(&self, record: AuditRecord<'_>) -> Result<(), ToolFailure> {
-        self.shared.audit.record(&record).map_err(|e| {
-            ToolFailure(format!(
-                "the change to {} was attempted ({}), but the audit log could not be written: {e}. Fix: check --audit-log's file and disk.",
-                record.target, record.outcome
-            ))
-        })
     }
 }

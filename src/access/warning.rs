@@ -1,0 +1,86 @@
+//! What a human should know about a person's access or a change: a closed set of kinds, each
+//! with the data a reader needs. Code branches on the kind; the wire carries the sentence
+//! (`Display`), so the tool JSON stays a list of strings a model can read as it is.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// Not a member, yet still bound: what a removal from CSP (or IdP deprovisioning) leaves.
+    Leftovers {
+        email: String,
+        tmc: usize,
+        tap: usize,
+    },
+    /// Access may also come through these group grants, whose membership the IdP owns.
+    GroupAccess { grants: Vec<String> },
+    /// A GROUP subject that equals a CSP group only when case is ignored: it grants nothing.
+    GroupNearMiss {
+        name: String,
+        place: String,
+        real: String,
+    },
+    /// The CSP groups could not be read, so near misses were not checked.
+    GroupsUnreadable { error: String },
+    /// A group bound by name that CSP does not know (yet).
+    UnknownGroup { name: String },
+}
+
+impl Warning {
+    /// Whether a revocation plan should repeat it: the plan leaves group access alone.
+    pub fn concerns_revocation(&self) -> bool {
+        matches!(self, Warning::GroupAccess { .. })
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Leftovers { email, tmc, tap } => write!(
+                f,
+                "{email} is not a member of the CSP org but still holds {tmc} TMC and {tap} TAP bindings: \
+                 leftovers that a removal from CSP does not clean up; revoke_all_access removes them"
+            ),
+            Warning::GroupAccess { grants } => write!(
+                f,
+                "access may also come through groups, whose membership the IdP owns (tanzu-mcp neither \
+                 sees nor changes it): {}",
+                grants.join("; ")
+            ),
+            Warning::GroupNearMiss { name, place, real } => write!(
+                f,
+                "GROUP '{name}' ({place}) matches CSP group '{real}' only when case is ignored, so it \
+                 grants nothing; bind '{real}' exactly instead"
+            ),
+            Warning::GroupsUnreadable { error } => write!(
+                f,
+                "could not check group names for case-only mismatches: {error}"
+            ),
+            Warning::UnknownGroup { name } => write!(
+                f,
+                "'{name}' is not a group of the CSP org (yet): the binding grants nothing until the IdP \
+                 provides a group with exactly this name"
+            ),
+        }
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl schemars::JsonSchema for Warning {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Warning".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
