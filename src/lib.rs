@@ -13,8 +13,10 @@
 //!   the shared token, retry and pagination code.
 //! - [`config`]: the TOML file and environment that point the clients at real Tanzu.
 //! - [`sandbox`]: a faithful simulator of the real APIs. Only the CLI and tests start it.
+//! - [`cli`]: the commands of the `tanzu-mcp` binary (its `main.rs` only parses and dispatches).
 
 pub mod access;
+pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod sandbox;

@@ -29,6 +29,16 @@ use crate::access::audit::AuditLog;
 pub use approval::ConfirmMode;
 use approval::{Approvals, DEFAULT_TOKEN_TTL};
 
+/// How `serve` talks to its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Transport {
+    /// One client over stdin and stdout.
+    #[default]
+    Stdio,
+    /// Streamable HTTP at /mcp and the legacy HTTP+SSE transport.
+    Http,
+}
+
 /// What `serve` was told on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct ServerOptions {

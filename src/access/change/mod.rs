@@ -283,3 +283,6 @@ async fn run_audited<C: Change, P: Send>(
     let failure = runner.failure();
     (results, failure)
 }
+
+#[cfg(test)]
+mod tests;

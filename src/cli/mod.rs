@@ -1,0 +1,49 @@
+//! What the `tanzu-mcp` binary does, behind its command line: each command as a function,
+//! and the one failure type whose exit code the binary returns (0 ok, 2 usage or
+//! configuration, 1 anything else).
+//!
+//! - [`backend`]: the systems to serve, from a configuration or an in-process sandbox.
+//! - [`commands`]: `serve`, `sandbox`, `tools`, `call` and `check`.
+
+pub mod backend;
+pub mod commands;
+
+/// A failed command: the exit code and a message that names the fix.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Usage or configuration: exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// Anything else: exit 1.
+    pub fn other(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+pub type CliResult = Result<(), Failure>;
+
+/// Logs go to stderr (over stdio, stdout belongs to the MCP protocol); `TANZU_MCP_LOG` sets
+/// the filter.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("TANZU_MCP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
