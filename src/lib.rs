@@ -13,9 +13,11 @@
 //!   the shared token, retry and pagination code.
 //! - [`config`]: the TOML file and environment that point the clients at real Tanzu.
 //! - [`sandbox`]: a faithful simulator of the real APIs. Only the CLI and tests start it.
+//! - [`secret`]: the one type for values that never print (API, access and bearer tokens).
 
 pub mod access;
 pub mod clients;
 pub mod config;
 pub mod sandbox;
+pub mod secret;
 pub mod server;

@@ -17,8 +17,8 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::http::{ApiRequest, ApiResponse, HttpClient, HttpError, endpoint};
-use super::secret::Secret;
 use crate::access::ports::System;
+use crate::secret::Secret;
 
 const EXCHANGE_PATH: [&str; 7] = [
     "csp",
