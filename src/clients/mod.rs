@@ -2,7 +2,7 @@
 //!
 //! Each implements one of the traits in `crate::access::ports`. What they share lives beside
 //! them: [`http`] (one reqwest client, a span per call), [`retry`] (what is retried and how
-//! long to wait), [`token`] (the CSP access token, cached and refreshed), `api_error` (the one
+//! long to wait), [`token`] (the CSP access token, cached and refreshed), [`api_error`] (the one
 //! error shape of CSP and TMC, each with its table of fixes).
 //!
 //! # Layout
@@ -11,6 +11,7 @@
 //! - [`k8s`]: RBAC bindings on every TAP cluster, one kube client per context.
 //! - [`check`]: what `tanzu-mcp check` runs.
 
+pub mod api_error;
 pub mod check;
 pub mod csp;
 mod errors;
