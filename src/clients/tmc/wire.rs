@@ -61,23 +61,25 @@ pub fn full_name(org_id: &str, scope: &TmcScope) -> Value {
             name,
             management_cluster,
             provisioner,
-        } => json!({
-            "managementClusterName": management_cluster,
-            "provisionerName": provisioner,
-            "name": name,
-        }),
+        } => under_management_cluster(management_cluster, provisioner, json!({ "name": name })),
         TmcScope::Namespace {
             cluster,
             name,
             management_cluster,
             provisioner,
-        } => json!({
-            "managementClusterName": management_cluster,
-            "provisionerName": provisioner,
-            "clusterName": cluster,
-            "name": name,
-        }),
+        } => under_management_cluster(
+            management_cluster,
+            provisioner,
+            json!({ "clusterName": cluster, "name": name }),
+        ),
     }
+}
+
+/// A cluster's or namespace's `fullName`: its own names plus where the cluster is managed.
+fn under_management_cluster(management_cluster: &str, provisioner: &str, mut own: Value) -> Value {
+    own["managementClusterName"] = json!(management_cluster);
+    own["provisionerName"] = json!(provisioner);
+    own
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
