@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::clients::secret::Secret;
+use crate::secret::Secret;
 
 /// The environment variables INTERFACE.md names (the Terraform TMC provider uses the same).
 pub const ENV_API_TOKEN: &str = "VMW_CLOUD_API_TOKEN";

@@ -14,10 +14,12 @@
 //! - [`config`]: the TOML file and environment that point the clients at real Tanzu.
 //! - [`sandbox`]: a faithful simulator of the real APIs. Only the CLI and tests start it.
 //! - [`cli`]: the commands of the `tanzu-mcp` binary (its `main.rs` only parses and dispatches).
+//! - [`secret`]: the one type for values that never print (API, access and bearer tokens).
 
 pub mod access;
 pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod sandbox;
+pub mod secret;
 pub mod server;

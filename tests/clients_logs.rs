@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use clients_support::{fast_options, world};
 use tanzu_mcp::access::ports::{ClusterRbac, Directory, Subject, TmcIam, TmcScope};
-use tanzu_mcp::clients::{self, secret::Secret};
+use tanzu_mcp::clients;
 use tanzu_mcp::sandbox::DataSet;
+use tanzu_mcp::secret::Secret;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Everything the subscriber writes, kept in memory.

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use clients_support::{EXCHANGE_ROUTE, USERS_ROUTE, world};
 use serde_json::json;
 use tanzu_mcp::access::ports::{Directory, FailureKind};
-use tanzu_mcp::clients::{self, secret::Secret};
+use tanzu_mcp::clients;
 use tanzu_mcp::sandbox::DataSet;
+use tanzu_mcp::secret::Secret;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_calls_meeting_an_expired_token_cause_one_exchange() {

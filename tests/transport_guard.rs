@@ -5,7 +5,8 @@ mod transport_fixture;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tanzu_mcp::server::transport::{BearerToken, HttpServer, TransportError, check_listen_policy};
+use tanzu_mcp::secret::Secret;
+use tanzu_mcp::server::transport::{HttpServer, TransportError, check_listen_policy};
 use transport_fixture::{connect, initialize_request, loopback_options, start};
 
 /// Every endpoint, as (method, path): the guard must cover all of them.
@@ -102,7 +103,7 @@ async fn configured_host_and_origin_are_served_and_loopback_origin_no_longer_is(
 
 fn with_token(secret: &str) -> tanzu_mcp::server::transport::HttpOptions {
     let mut options = loopback_options();
-    options.auth_token = Some(BearerToken::new(secret));
+    options.auth_token = Some(Secret::new(secret));
     options
 }
 

@@ -12,8 +12,8 @@ use tracing::{Instrument, debug, field};
 use url::Url;
 
 use super::retry::{self, AttemptOutcome, ClientOptions, Decision, Idempotency};
-use super::secret::Secret;
 use crate::access::ports::System;
+use crate::secret::Secret;
 
 /// The request id headers CSP, TMC and common gateways send back; logged with each call.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "x-vmw-request-id", "x-correlation-id"];

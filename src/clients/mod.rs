@@ -2,8 +2,8 @@
 //!
 //! Each implements one of the traits in `crate::access::ports`. What they share lives beside
 //! them: [`http`] (one reqwest client, a span per call), [`retry`] (what is retried and how
-//! long to wait), [`token`] (the CSP access token, cached and refreshed), [`secret`] (values
-//! that never print).
+//! long to wait), [`token`] (the CSP access token, cached and refreshed), [`api_error`] (the one
+//! error shape of CSP and TMC, each with its table of fixes).
 //!
 //! # Layout
 //! - [`csp`]: members page by page, invitations, removal in batches, groups.
@@ -11,13 +11,13 @@
 //! - [`k8s`]: RBAC bindings on every TAP cluster, one kube client per context.
 //! - [`check`]: what `tanzu-mcp check` runs.
 
+pub mod api_error;
 pub mod check;
 pub mod csp;
 mod errors;
 pub mod http;
 pub mod k8s;
 pub mod retry;
-pub mod secret;
 pub mod tmc;
 pub mod token;
 

@@ -16,9 +16,10 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
 
+use super::api_error::server_message;
 use super::http::{ApiRequest, ApiResponse, HttpClient, HttpError, endpoint};
-use super::secret::Secret;
 use crate::access::ports::System;
+use crate::secret::Secret;
 
 const EXCHANGE_PATH: [&str; 7] = [
     "csp",
@@ -246,29 +247,6 @@ pub(crate) async fn send_authorized(
 
 fn refresh_margin(lifetime: Duration) -> Duration {
     (lifetime / 4).min(MAX_REFRESH_MARGIN)
-}
-
-/// The human part of a CSP error body (`{message}` or `{error_description}`), else a bounded
-/// excerpt. CSP error bodies carry no token, but keep it short anyway.
-pub(crate) fn server_message(body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        message: Option<String>,
-        error_description: Option<String>,
-        error: Option<String>,
-    }
-    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body)
-        && let Some(text) = parsed.message.or(parsed.error_description).or(parsed.error)
-    {
-        return text;
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        "(no message)".into()
-    } else {
-        text.chars().take(300).collect()
-    }
 }
 
 #[cfg(test)]

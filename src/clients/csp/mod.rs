@@ -5,6 +5,7 @@
 //! first page that holds its answer. Writes whose answer is lost are settled by reading state,
 //! never by sending them again.
 
+mod pager;
 pub mod wire;
 
 use std::sync::Arc;
@@ -14,90 +15,42 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::errors::{authorized_failure, kind_of_status, status_line};
-use super::http::{ApiRequest, ApiResponse, HttpClient, HttpError};
-use super::token::{AuthorizedError, TokenSource, send_authorized, server_message};
+use super::api_error::{ApiError, ApiSystem, server_message};
+use super::http::{ApiRequest, ApiResponse, HttpClient};
+use super::token::{TokenSource, send_authorized};
 use crate::access::ports::{
-    BackendError, BackendResult, Directory, FailureKind, Invitation, InvitationStatus, Member,
-    MemberPage, OrgGroup, RemovalOutcome, System,
+    BackendResult, Directory, Invitation, InvitationStatus, Member, MemberPage, OrgGroup,
+    RemovalOutcome, System,
 };
+pub use pager::{LinkPager, MemberPager};
 
-/// A failed CSP call, before it is named with its operation.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CspError {
-    #[error("{}: {message}", status_line(*.status))]
-    Api {
-        status: u16,
-        message: String,
-        request_id: Option<String>,
-    },
-    #[error(transparent)]
-    Call(#[from] AuthorizedError),
-    #[error("answer not understood: {0}")]
-    Decode(String),
-    #[error("{0}")]
-    Protocol(String),
-}
-
-impl From<HttpError> for CspError {
-    fn from(error: HttpError) -> Self {
-        CspError::Call(AuthorizedError::Http(error))
-    }
-}
-
-impl CspError {
-    pub fn into_backend(self, operation: impl Into<String>) -> BackendError {
-        let operation = operation.into();
-        match self {
-            CspError::Api {
-                status,
-                message,
-                request_id,
-            } => BackendError {
-                system: System::Csp,
-                operation,
-                kind: kind_of_status(status),
-                status: Some(status),
-                message: match request_id {
-                    Some(id) => format!("{}: {message} (request id {id})", status_line(status)),
-                    None => format!("{}: {message}", status_line(status)),
-                },
-                fix: fix_for_status(status).to_string(),
-            },
-            CspError::Call(error) => authorized_failure(
-                System::Csp,
-                operation,
-                &error,
-                "check csp.url (or VMW_CLOUD_ENDPOINT) and the network",
-            ),
-            CspError::Decode(message) | CspError::Protocol(message) => BackendError {
-                system: System::Csp,
-                operation,
-                kind: FailureKind::Unavailable,
-                status: None,
-                message,
-                fix: "CSP answered in an unexpected shape; check csp.url points at the CSP console"
-                    .into(),
-            },
-        }
-    }
-}
-
-fn fix_for_status(status: u16) -> &'static str {
-    match status {
-        401 => {
-            "CSP refused a fresh access token; create a new API token and set VMW_CLOUD_API_TOKEN"
-        }
-        403 => {
+/// What CSP's failures mean and how to fix them.
+pub(crate) static CSP: ApiSystem = ApiSystem {
+    system: System::Csp,
+    status_fixes: &[
+        (
+            401..=401,
+            "CSP refused a fresh access token; create a new API token and set VMW_CLOUD_API_TOKEN",
+        ),
+        (
+            403..=403,
             "the API token's user lacks the org role for this; use a token of an Organization \
-             Owner or Administrator"
-        }
-        404 => "check csp.org_id: CSP does not know this organization or object",
-        429 => "CSP is limiting the request rate; wait a minute and try again",
-        500..=599 => "CSP is failing; try again later",
-        _ => "",
-    }
-}
+             Owner or Administrator",
+        ),
+        (
+            404..=404,
+            "check csp.org_id: CSP does not know this organization or object",
+        ),
+        (
+            429..=429,
+            "CSP is limiting the request rate; wait a minute and try again",
+        ),
+        (500..=599, "CSP is failing; try again later"),
+    ],
+    unreachable_fix: "check csp.url (or VMW_CLOUD_ENDPOINT) and the network",
+    unexpected_shape_fix: "CSP answered in an unexpected shape; check csp.url points at the CSP \
+                           console",
+};
 
 /// The CSP directory of one org.
 pub struct CspClient {
@@ -122,15 +75,17 @@ impl CspClient {
         }
     }
 
-    async fn call(&self, request: &ApiRequest) -> Result<ApiResponse, CspError> {
-        Ok(send_authorized(&self.http, &self.tokens, request).await?)
+    async fn call(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        send_authorized(&self.http, &self.tokens, request)
+            .await
+            .map_err(|e| CSP.call_error(e))
     }
 
     async fn get_json<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         url: Url,
-    ) -> Result<T, CspError> {
+    ) -> Result<T, ApiError> {
         let request = ApiRequest::new(System::Csp, operation, Method::GET, url);
         let response = self.call(&request).await?;
         decode(&response)
@@ -138,23 +93,23 @@ impl CspClient {
 
     /// One page of members, `start` 0-based.
     #[tracing::instrument(skip(self), fields(system = "CSP"))]
-    pub async fn members_page(&self, start: usize, limit: usize) -> Result<MemberPage, CspError> {
+    pub async fn members_page(&self, start: usize, limit: usize) -> Result<MemberPage, ApiError> {
         let url = wire::members_url(&self.base, &self.org_id, start, limit);
         let page: wire::UsersPage = self.get_json("list members", url).await?;
-        Ok(into_member_page(page).0)
+        Ok(into_member_page(page))
     }
 
     /// Walk the members page by page through `nextLink`, `page_size` at a time.
     pub fn pager(&self, page_size: usize) -> MemberPager<'_> {
-        MemberPager {
-            client: self,
-            next: Some(wire::members_url(&self.base, &self.org_id, 0, page_size)),
-            pages: 0,
-        }
+        MemberPager::new(LinkPager::new(
+            self,
+            "list members",
+            wire::members_url(&self.base, &self.org_id, 0, page_size),
+        ))
     }
 
     #[tracing::instrument(skip(self), fields(system = "CSP"))]
-    pub async fn invitations(&self) -> Result<Vec<Invitation>, CspError> {
+    pub async fn invitations(&self) -> Result<Vec<Invitation>, ApiError> {
         let url = wire::invitations_url(&self.base, &self.org_id);
         let list: wire::InvitationList = self.get_json("list invitations", url).await?;
         Ok(list
@@ -165,7 +120,7 @@ impl CspClient {
     }
 
     #[tracing::instrument(skip(self, emails), fields(system = "CSP", count = emails.len()))]
-    pub async fn invite(&self, emails: &[String], org_role: &str) -> Result<(), CspError> {
+    pub async fn invite(&self, emails: &[String], org_role: &str) -> Result<(), ApiError> {
         let request = ApiRequest::new(
             System::Csp,
             "invite",
@@ -175,7 +130,7 @@ impl CspClient {
         .json(wire::invite_body(emails, org_role));
         match self.call(&request).await {
             Ok(response) => expect_success(&response),
-            Err(CspError::Call(AuthorizedError::Http(lost @ HttpError::OutcomeUnknown { .. }))) => {
+            Err(lost) if lost.outcome_unknown() => {
                 // Settle it by reading: the invitation either exists now or it does not.
                 let invitations = self.invitations().await?;
                 let all_invited = emails.iter().all(|email| {
@@ -188,7 +143,7 @@ impl CspClient {
                     tracing::info!("invitation answer lost, but the invitations exist");
                     Ok(())
                 } else {
-                    Err(lost.into())
+                    Err(lost)
                 }
             }
             Err(other) => Err(other),
@@ -196,7 +151,7 @@ impl CspClient {
     }
 
     #[tracing::instrument(skip(self), fields(system = "CSP"))]
-    pub async fn revoke_invitation(&self, invitation_id: &str) -> Result<(), CspError> {
+    pub async fn revoke_invitation(&self, invitation_id: &str) -> Result<(), ApiError> {
         let request = ApiRequest::new(
             System::Csp,
             "revoke invitation",
@@ -205,13 +160,13 @@ impl CspClient {
         );
         match self.call(&request).await {
             Ok(response) => expect_success(&response),
-            Err(CspError::Call(AuthorizedError::Http(lost @ HttpError::OutcomeUnknown { .. }))) => {
+            Err(lost) if lost.outcome_unknown() => {
                 let revoked = self
                     .invitations()
                     .await?
                     .iter()
                     .any(|i| i.id == invitation_id && i.status == InvitationStatus::Revoked);
-                if revoked { Ok(()) } else { Err(lost.into()) }
+                if revoked { Ok(()) } else { Err(lost) }
             }
             Err(other) => Err(other),
         }
@@ -221,7 +176,7 @@ impl CspClient {
     /// removing the last org owner) fails its ids and the others go on; any other failure
     /// stops and is returned.
     #[tracing::instrument(skip(self, user_ids), fields(system = "CSP", count = user_ids.len()))]
-    pub async fn remove_members(&self, user_ids: &[String]) -> Result<RemovalOutcome, CspError> {
+    pub async fn remove_members(&self, user_ids: &[String]) -> Result<RemovalOutcome, ApiError> {
         let mut outcome = RemovalOutcome::default();
         for batch in user_ids.chunks(wire::MAX_REMOVAL_BATCH) {
             let request = ApiRequest::new(
@@ -246,10 +201,8 @@ impl CspClient {
                         .failed
                         .extend(batch.iter().map(|id| (id.clone(), reason.clone())));
                 }
-                Ok(response) => return Err(api_error(&response)),
-                Err(CspError::Call(AuthorizedError::Http(HttpError::OutcomeUnknown {
-                    ..
-                }))) => {
+                Ok(response) => return Err(CSP.status_error(&response)),
+                Err(lost) if lost.outcome_unknown() => {
                     self.settle_removal(&mut outcome, batch).await?;
                 }
                 Err(other) => return Err(other),
@@ -263,7 +216,7 @@ impl CspClient {
         &self,
         outcome: &mut RemovalOutcome,
         batch: &[String],
-    ) -> Result<(), CspError> {
+    ) -> Result<(), ApiError> {
         let mut still_members = std::collections::HashSet::new();
         let mut pager = self.pager(wire::MAX_PAGE_LIMIT);
         while let Some(page) = pager.next_page().await? {
@@ -287,76 +240,21 @@ impl CspClient {
     }
 
     #[tracing::instrument(skip(self), fields(system = "CSP"))]
-    pub async fn groups(&self) -> Result<Vec<OrgGroup>, CspError> {
+    pub async fn groups(&self) -> Result<Vec<OrgGroup>, ApiError> {
+        let first = wire::groups_url(&self.base, &self.org_id, 0, wire::MAX_PAGE_LIMIT);
+        let mut pager = LinkPager::<wire::GroupEntry>::new(self, "list groups", first);
         let mut groups = Vec::new();
-        let mut next = Some(wire::groups_url(
-            &self.base,
-            &self.org_id,
-            0,
-            wire::MAX_PAGE_LIMIT,
-        ));
-        let mut pages = 0usize;
-        while let Some(url) = next.take() {
-            pages += 1;
-            guard_page_count(pages)?;
-            let page: wire::GroupsPage = self.get_json("list groups", url).await?;
-            let got = page.results.len();
+        while let Some(page) = pager.next_page().await? {
             groups.extend(page.results.into_iter().map(OrgGroup::from));
-            next = match page.next_link.filter(|l| !l.is_empty()) {
-                Some(link) if got > 0 => {
-                    Some(wire::resolve_next_link(&self.base, &link).map_err(CspError::Protocol)?)
-                }
-                _ => None,
-            };
         }
         Ok(groups)
     }
 }
 
-/// Pages of members, following `nextLink` until CSP sends none.
-pub struct MemberPager<'a> {
-    client: &'a CspClient,
-    next: Option<Url>,
-    pages: usize,
-}
-
-impl MemberPager<'_> {
-    /// The next page, or `None` after the last.
-    pub async fn next_page(&mut self) -> Result<Option<MemberPage>, CspError> {
-        let Some(url) = self.next.take() else {
-            return Ok(None);
-        };
-        self.pages += 1;
-        guard_page_count(self.pages)?;
-        let page: wire::UsersPage = self.client.get_json("list members", url).await?;
-        let (page, link) = into_member_page(page);
-        self.next = match link {
-            Some(link) if !page.members.is_empty() => Some(
-                wire::resolve_next_link(&self.client.base, &link).map_err(CspError::Protocol)?,
-            ),
-            _ => None,
-        };
-        Ok(Some(page))
-    }
-}
-
-/// A loop guard: no real org has 200 x 100,000 members; a `nextLink` that never ends does.
-fn guard_page_count(pages: usize) -> Result<(), CspError> {
-    if pages > 100_000 {
-        return Err(CspError::Protocol(
-            "more than 100,000 pages: the nextLink chain does not end".into(),
-        ));
-    }
-    Ok(())
-}
-
-fn into_member_page(page: wire::UsersPage) -> (MemberPage, Option<String>) {
+fn into_member_page(page: wire::UsersPage) -> MemberPage {
     let members: Vec<Member> = page.results.into_iter().map(Member::from).collect();
     let total = page.total_results.unwrap_or(members.len());
-    (
-        MemberPage { members, total },
-        page.next_link.filter(|l| !l.is_empty()),
-    )
+    MemberPage { members, total }
 }
 
 fn merge_removal(outcome: &mut RemovalOutcome, batch: &[String], answer: &wire::RemovalAnswer) {
@@ -391,27 +289,19 @@ fn merge_removal(outcome: &mut RemovalOutcome, batch: &[String], answer: &wire::
     }
 }
 
-fn expect_success(response: &ApiResponse) -> Result<(), CspError> {
+fn expect_success(response: &ApiResponse) -> Result<(), ApiError> {
     if response.is_success() {
         Ok(())
     } else {
-        Err(api_error(response))
+        Err(CSP.status_error(response))
     }
 }
 
-fn api_error(response: &ApiResponse) -> CspError {
-    CspError::Api {
-        status: response.status,
-        message: response.message_with_attempts(server_message(&response.body)),
-        request_id: response.request_id.clone(),
-    }
-}
-
-fn decode<T: DeserializeOwned>(response: &ApiResponse) -> Result<T, CspError> {
+fn decode<T: DeserializeOwned>(response: &ApiResponse) -> Result<T, ApiError> {
     if !response.is_success() {
-        return Err(api_error(response));
+        return Err(CSP.status_error(response));
     }
-    serde_json::from_slice(&response.body).map_err(|e| CspError::Decode(e.to_string()))
+    serde_json::from_slice(&response.body).map_err(|e| CSP.decode_error(e))
 }
 
 #[async_trait]
@@ -473,6 +363,7 @@ impl Directory for CspClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::ports::FailureKind;
     use serde_json::json;
 
     #[test]
@@ -492,12 +383,13 @@ mod tests {
 
     #[test]
     fn api_errors_name_status_and_fix() {
-        let error = CspError::Api {
+        let answer = ApiResponse {
             status: 403,
-            message: "Forbidden".into(),
+            body: b"Forbidden".to_vec(),
             request_id: Some("r-1".into()),
-        }
-        .into_backend("invite a@x");
+            attempts: 1,
+        };
+        let error = CSP.status_error(&answer).into_backend("invite a@x");
         assert_eq!(error.kind, FailureKind::Forbidden);
         assert!(
             error

@@ -80,16 +80,19 @@ pub fn resolve_next_link(base: &Url, link: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// One page of a CSP listing (members, groups): `nextLink` is absent or empty on the last.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UsersPage {
+pub struct Page<T> {
     #[serde(default)]
     pub total_results: Option<usize>,
-    #[serde(default)]
-    pub results: Vec<UserEntry>,
+    #[serde(default = "Vec::new")]
+    pub results: Vec<T>,
     #[serde(default)]
     pub next_link: Option<String>,
 }
+
+pub type UsersPage = Page<UserEntry>;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -202,17 +205,6 @@ impl InvitationList {
             InvitationList::Bare(entries) | InvitationList::Wrapped { results: entries } => entries,
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupsPage {
-    #[serde(default)]
-    pub total_results: Option<usize>,
-    #[serde(default)]
-    pub results: Vec<GroupEntry>,
-    #[serde(default)]
-    pub next_link: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

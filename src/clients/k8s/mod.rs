@@ -33,10 +33,43 @@ use crate::access::ports::{BackendResult, ClusterRbac, RbacBinding, Subject, Sub
 use crate::config::TapClusterConfig;
 pub use error::K8sError;
 use error::{convert, outcome_of};
-use subjects::{RBAC_GROUP, binding_view, same_subject, subject_to_k8s};
+/// The API group of roles and bindings; the one definition in the crate.
+pub use subjects::RBAC_GROUP;
+use subjects::{binding_view, same_subject, subject_to_k8s};
 
 /// Read-modify-write rounds before a contended binding is reported as a Conflict.
 const MAX_CONFLICT_ROUNDS: u32 = 5;
+
+/// ClusterRoleBinding and RoleBinding, for the code that creates and edits either alike.
+trait Binding: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug {
+    fn role_ref(&self) -> &RoleRef;
+    fn subjects(&self) -> &Option<Vec<K8sSubject>>;
+    fn subjects_mut(&mut self) -> &mut Option<Vec<K8sSubject>>;
+
+    /// The same role and subjects: what a binding found after a lost create must show.
+    fn same_grant(&self, other: &Self) -> bool {
+        self.role_ref() == other.role_ref() && self.subjects() == other.subjects()
+    }
+}
+
+/// The two types have the same fields; only their scope differs.
+macro_rules! binding {
+    ($type:ty) => {
+        impl Binding for $type {
+            fn role_ref(&self) -> &RoleRef {
+                &self.role_ref
+            }
+            fn subjects(&self) -> &Option<Vec<K8sSubject>> {
+                &self.subjects
+            }
+            fn subjects_mut(&mut self) -> &mut Option<Vec<K8sSubject>> {
+                &mut self.subjects
+            }
+        }
+    };
+}
+binding!(ClusterRoleBinding);
+binding!(RoleBinding);
 
 /// The RBAC clients of every configured TAP cluster.
 pub struct K8sRbac {
@@ -229,23 +262,25 @@ impl K8sRbac {
 
     #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
     pub async fn cluster_roles(&self, cluster: &str) -> Result<Vec<String>, K8sError> {
-        let api: Api<ClusterRole> = Api::all(self.client(cluster)?.clone());
-        Ok(self
-            .list_all(&api)
-            .await?
-            .into_iter()
-            .filter_map(|r| r.metadata.name)
-            .collect())
+        self.list_names::<ClusterRole>(cluster).await
     }
 
     #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
     pub async fn namespaces(&self, cluster: &str) -> Result<Vec<String>, K8sError> {
-        let api: Api<Namespace> = Api::all(self.client(cluster)?.clone());
+        self.list_names::<Namespace>(cluster).await
+    }
+
+    /// The names of every object of a cluster-wide kind.
+    async fn list_names<K>(&self, cluster: &str) -> Result<Vec<String>, K8sError>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        let api: Api<K> = Api::all(self.client(cluster)?.clone());
         Ok(self
             .list_all(&api)
             .await?
             .into_iter()
-            .filter_map(|n| n.metadata.name)
+            .filter_map(|object| object.meta().name.clone())
             .collect())
     }
 
@@ -276,46 +311,35 @@ impl K8sRbac {
             kind: "ClusterRole".into(),
             name: role.into(),
         };
-        let wire_subjects: Vec<K8sSubject> = subjects.iter().map(subject_to_k8s).collect();
+        let subjects = Some(subjects.iter().map(subject_to_k8s).collect());
         match namespace {
             None => {
-                let api: Api<ClusterRoleBinding> = Api::all(client);
                 let object = ClusterRoleBinding {
                     metadata,
                     role_ref,
-                    subjects: Some(wire_subjects),
+                    subjects,
                 };
-                self.create_settled(&api, name, &object, |found| {
-                    found.role_ref == object.role_ref && found.subjects == object.subjects
-                })
-                .await
+                self.create_settled(&Api::all(client), name, &object).await
             }
             Some(ns) => {
-                let api: Api<RoleBinding> = Api::namespaced(client, ns);
                 let object = RoleBinding {
                     metadata,
                     role_ref,
-                    subjects: Some(wire_subjects),
+                    subjects,
                 };
-                self.create_settled(&api, name, &object, |found| {
-                    found.role_ref == object.role_ref && found.subjects == object.subjects
-                })
-                .await
+                self.create_settled(&Api::namespaced(client, ns), name, &object)
+                    .await
             }
         }
     }
 
     /// Create; if the answer is lost, read back: the same binding existing means it was made.
-    async fn create_settled<K>(
+    async fn create_settled<K: Binding>(
         &self,
         api: &Api<K>,
         name: &str,
         object: &K,
-        same: impl Fn(&K) -> bool,
-    ) -> Result<(), K8sError>
-    where
-        K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
-    {
+    ) -> Result<(), K8sError> {
         let params = PostParams::default();
         match self
             .with_retries("create", Idempotency::NotIdempotent, || {
@@ -329,7 +353,7 @@ impl K8sRbac {
                     .with_retries("get", Idempotency::Idempotent, || api.get_opt(name))
                     .await?;
                 match found {
-                    Some(found) if same(&found) => Ok(()),
+                    Some(found) if found.same_grant(object) => Ok(()),
                     _ => Err(K8sError::OutcomeUnknown(detail)),
                 }
             }
@@ -349,28 +373,22 @@ impl K8sRbac {
         match namespace {
             None => {
                 let api: Api<ClusterRoleBinding> = Api::all(client);
-                self.remove_from(&api, name, subject, |b| &mut b.subjects)
-                    .await
+                self.remove_from(&api, name, subject).await
             }
             Some(ns) => {
                 let api: Api<RoleBinding> = Api::namespaced(client, ns);
-                self.remove_from(&api, name, subject, |b| &mut b.subjects)
-                    .await
+                self.remove_from(&api, name, subject).await
             }
         }
     }
 
     /// Read, drop the subject, write back at the read resourceVersion; on 409 start over.
-    async fn remove_from<K>(
+    async fn remove_from<K: Binding>(
         &self,
         api: &Api<K>,
         name: &str,
         subject: &Subject,
-        subjects_of: impl Fn(&mut K) -> &mut Option<Vec<K8sSubject>>,
-    ) -> Result<SubjectRemoval, K8sError>
-    where
-        K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
-    {
+    ) -> Result<SubjectRemoval, K8sError> {
         for round in 1..=MAX_CONFLICT_ROUNDS {
             let Some(mut binding) = self
                 .with_retries("get", Idempotency::Idempotent, || api.get_opt(name))
@@ -379,7 +397,7 @@ impl K8sRbac {
                 return Ok(SubjectRemoval::AlreadyAbsent);
             };
             let resource_version = binding.meta().resource_version.clone();
-            let subjects = subjects_of(&mut binding);
+            let subjects = binding.subjects_mut();
             let before = subjects.as_ref().map_or(0, Vec::len);
             let remaining: Vec<K8sSubject> = subjects
                 .take()

@@ -5,7 +5,7 @@ use kube::api::ObjectMeta;
 
 use crate::access::ports::{RbacBinding, RoleKind, Subject, SubjectKind};
 
-pub(super) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 /// The domain view of a ClusterRoleBinding (`namespace: None`) or RoleBinding.
 pub(super) fn binding_view(

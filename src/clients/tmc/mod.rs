@@ -14,85 +14,40 @@ use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
-use super::errors::{authorized_failure, kind_of_status, status_line};
-use super::http::{ApiRequest, ApiResponse, HttpClient, HttpError};
-use super::token::{AuthorizedError, TokenSource, send_authorized};
+use super::api_error::{ApiError, ApiSystem};
+use super::http::{ApiRequest, ApiResponse, HttpClient};
+use super::token::{TokenSource, send_authorized};
 use crate::access::ports::{
-    BackendError, BackendResult, FailureKind, Subject, SubjectKind, System, TmcCluster, TmcIam,
-    TmcRoleBinding, TmcScope,
+    BackendResult, Subject, SubjectKind, System, TmcCluster, TmcIam, TmcRoleBinding, TmcScope,
 };
 use wire::DeltaOp;
 
-/// A failed TMC call, before it is named with its operation.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum TmcError {
-    #[error("{}: {message}", status_line(*.status))]
-    Api {
-        status: u16,
-        message: String,
-        request_id: Option<String>,
-    },
-    #[error(transparent)]
-    Call(#[from] AuthorizedError),
-    #[error("answer not understood: {0}")]
-    Decode(String),
-}
-
-impl From<HttpError> for TmcError {
-    fn from(error: HttpError) -> Self {
-        TmcError::Call(AuthorizedError::Http(error))
-    }
-}
-
-impl TmcError {
-    pub fn into_backend(self, operation: impl Into<String>) -> BackendError {
-        let operation = operation.into();
-        match self {
-            TmcError::Api {
-                status,
-                message,
-                request_id,
-            } => BackendError {
-                system: System::Tmc,
-                operation,
-                kind: kind_of_status(status),
-                status: Some(status),
-                message: match request_id {
-                    Some(id) => format!("{}: {message} (request id {id})", status_line(status)),
-                    None => format!("{}: {message}", status_line(status)),
-                },
-                fix: fix_for_status(status).to_string(),
-            },
-            TmcError::Call(error) => authorized_failure(
-                System::Tmc,
-                operation,
-                &error,
-                "check tmc.url (or TMC_ENDPOINT): it is your org's TMC host",
-            ),
-            TmcError::Decode(message) => BackendError {
-                system: System::Tmc,
-                operation,
-                kind: FailureKind::Unavailable,
-                status: None,
-                message,
-                fix: "TMC answered in an unexpected shape; check tmc.url points at TMC".into(),
-            },
-        }
-    }
-}
-
-fn fix_for_status(status: u16) -> &'static str {
-    match status {
-        401 => "TMC refused the CSP access token; check the API token has TMC access",
-        403 => {
-            "give the API token's user a TMC role that can manage access at this scope (an admin role)"
-        }
-        404 => "check the name, and for clusters the management cluster and provisioner",
-        429 => "TMC is limiting the request rate; wait a minute and try again",
-        500..=599 => "TMC is failing; try again later",
-        _ => "",
-    }
-}
+/// What TMC's failures mean and how to fix them.
+pub(crate) static TMC: ApiSystem = ApiSystem {
+    system: System::Tmc,
+    status_fixes: &[
+        (
+            401..=401,
+            "TMC refused the CSP access token; check the API token has TMC access",
+        ),
+        (
+            403..=403,
+            "give the API token's user a TMC role that can manage access at this scope (an admin \
+             role)",
+        ),
+        (
+            404..=404,
+            "check the name, and for clusters the management cluster and provisioner",
+        ),
+        (
+            429..=429,
+            "TMC is limiting the request rate; wait a minute and try again",
+        ),
+        (500..=599, "TMC is failing; try again later"),
+    ],
+    unreachable_fix: "check tmc.url (or TMC_ENDPOINT): it is your org's TMC host",
+    unexpected_shape_fix: "TMC answered in an unexpected shape; check tmc.url points at TMC",
+};
 
 pub struct TmcClient {
     http: HttpClient,
@@ -119,17 +74,19 @@ impl TmcClient {
         }
     }
 
-    async fn call(&self, request: &ApiRequest) -> Result<ApiResponse, TmcError> {
-        Ok(send_authorized(&self.http, &self.tokens, request).await?)
+    async fn call(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        send_authorized(&self.http, &self.tokens, request)
+            .await
+            .map_err(|e| TMC.call_error(e))
     }
 
-    async fn get_json(&self, operation: &'static str, url: Url) -> Result<Value, TmcError> {
+    async fn get_json(&self, operation: &'static str, url: Url) -> Result<Value, ApiError> {
         let request = ApiRequest::new(System::Tmc, operation, Method::GET, url);
         let response = self.call(&request).await?;
         if !response.is_success() {
-            return Err(api_error(&response));
+            return Err(TMC.status_error(&response));
         }
-        serde_json::from_slice(&response.body).map_err(|e| TmcError::Decode(e.to_string()))
+        serde_json::from_slice(&response.body).map_err(|e| TMC.decode_error(e))
     }
 
     /// Every item of an offset-paginated listing.
@@ -138,7 +95,7 @@ impl TmcClient {
         operation: &'static str,
         url: Url,
         key: &str,
-    ) -> Result<Vec<Value>, TmcError> {
+    ) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();
         loop {
             let body = self
@@ -159,7 +116,7 @@ impl TmcClient {
 
     /// The cluster is `"attached"` to `"attached"` when the listing does not say.
     #[tracing::instrument(skip(self), fields(system = "TMC"))]
-    pub async fn clusters(&self) -> Result<Vec<TmcCluster>, TmcError> {
+    pub async fn clusters(&self) -> Result<Vec<TmcCluster>, ApiError> {
         let items = self
             .list_all("list clusters", wire::clusters_url(&self.base), "clusters")
             .await?;
@@ -167,7 +124,7 @@ impl TmcClient {
     }
 
     #[tracing::instrument(skip(self), fields(system = "TMC"))]
-    pub async fn cluster_groups(&self) -> Result<Vec<String>, TmcError> {
+    pub async fn cluster_groups(&self) -> Result<Vec<String>, ApiError> {
         let items = self
             .list_all(
                 "list cluster groups",
@@ -179,7 +136,7 @@ impl TmcClient {
     }
 
     #[tracing::instrument(skip(self), fields(system = "TMC"))]
-    pub async fn workspaces(&self) -> Result<Vec<String>, TmcError> {
+    pub async fn workspaces(&self) -> Result<Vec<String>, ApiError> {
         let items = self
             .list_all(
                 "list workspaces",
@@ -191,7 +148,7 @@ impl TmcClient {
     }
 
     #[tracing::instrument(skip(self), fields(system = "TMC"))]
-    pub async fn namespaces(&self, cluster: &TmcCluster) -> Result<Vec<String>, TmcError> {
+    pub async fn namespaces(&self, cluster: &TmcCluster) -> Result<Vec<String>, ApiError> {
         let items = self
             .list_all(
                 "list namespaces",
@@ -203,7 +160,7 @@ impl TmcClient {
     }
 
     #[tracing::instrument(skip(self), fields(system = "TMC"))]
-    pub async fn roles(&self) -> Result<Vec<String>, TmcError> {
+    pub async fn roles(&self) -> Result<Vec<String>, ApiError> {
         let items = self
             .list_all("list roles", wire::roles_url(&self.base), "roles")
             .await?;
@@ -212,11 +169,11 @@ impl TmcClient {
 
     /// The bindings of the policy attached to `scope` itself.
     #[tracing::instrument(skip(self), fields(system = "TMC", scope = %scope))]
-    pub async fn policy(&self, scope: &TmcScope) -> Result<Vec<TmcRoleBinding>, TmcError> {
+    pub async fn policy(&self, scope: &TmcScope) -> Result<Vec<TmcRoleBinding>, ApiError> {
         let url = wire::policy_url(&self.base, &self.org_id, scope);
         let body = self.get_json("get IAM policy", url).await?;
         let answer: wire::PolicyAnswer =
-            serde_json::from_value(body).map_err(|e| TmcError::Decode(e.to_string()))?;
+            serde_json::from_value(body).map_err(|e| TMC.decode_error(e))?;
         Ok(wire::own_policy(answer.policy_list, &self.org_id, scope)
             .map(wire::bindings_of)
             .unwrap_or_default())
@@ -230,7 +187,7 @@ impl TmcClient {
         op: DeltaOp,
         role: &str,
         subject: &Subject,
-    ) -> Result<(), TmcError> {
+    ) -> Result<(), ApiError> {
         let request = ApiRequest::new(
             System::Tmc,
             "patch IAM policy",
@@ -240,8 +197,8 @@ impl TmcClient {
         .json(wire::delta_body(&self.org_id, scope, op, role, subject));
         match self.call(&request).await {
             Ok(response) if response.is_success() => Ok(()),
-            Ok(response) => Err(api_error(&response)),
-            Err(TmcError::Call(AuthorizedError::Http(lost @ HttpError::OutcomeUnknown { .. }))) => {
+            Ok(response) => Err(TMC.status_error(&response)),
+            Err(lost) if lost.outcome_unknown() => {
                 let bindings = self.policy(scope).await?;
                 let present = bindings
                     .iter()
@@ -254,19 +211,11 @@ impl TmcClient {
                     tracing::info!("PATCH answer lost, but the policy shows it applied");
                     Ok(())
                 } else {
-                    Err(lost.into())
+                    Err(lost)
                 }
             }
             Err(other) => Err(other),
         }
-    }
-}
-
-fn api_error(response: &ApiResponse) -> TmcError {
-    TmcError::Api {
-        status: response.status,
-        message: response.message_with_attempts(wire::error_message(&response.body)),
-        request_id: response.request_id.clone(),
     }
 }
 

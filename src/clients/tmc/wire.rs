@@ -61,23 +61,25 @@ pub fn full_name(org_id: &str, scope: &TmcScope) -> Value {
             name,
             management_cluster,
             provisioner,
-        } => json!({
-            "managementClusterName": management_cluster,
-            "provisionerName": provisioner,
-            "name": name,
-        }),
+        } => under_management_cluster(management_cluster, provisioner, json!({ "name": name })),
         TmcScope::Namespace {
             cluster,
             name,
             management_cluster,
             provisioner,
-        } => json!({
-            "managementClusterName": management_cluster,
-            "provisionerName": provisioner,
-            "clusterName": cluster,
-            "name": name,
-        }),
+        } => under_management_cluster(
+            management_cluster,
+            provisioner,
+            json!({ "clusterName": cluster, "name": name }),
+        ),
     }
+}
+
+/// A cluster's or namespace's `fullName`: its own names plus where the cluster is managed.
+fn under_management_cluster(management_cluster: &str, provisioner: &str, mut own: Value) -> Value {
+    own["managementClusterName"] = json!(management_cluster);
+    own["provisionerName"] = json!(provisioner);
+    own
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,30 +299,6 @@ pub fn listed_cluster(item: &Value) -> Option<TmcCluster> {
     })
 }
 
-/// The human part of a TMC error body `{error, code, message, details}`.
-pub fn error_message(body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        message: Option<String>,
-        error: Option<String>,
-    }
-    match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody {
-            message: Some(m), ..
-        }) if !m.is_empty() => m,
-        Ok(ErrorBody { error: Some(e), .. }) if !e.is_empty() => e,
-        _ => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() {
-                "(no message)".into()
-            } else {
-                text.chars().take(300).collect()
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,15 +415,5 @@ mod tests {
         // Only inherited policies: the resource has none of its own.
         let inherited = vec![policy("rid:org:o", "organization.view")];
         assert!(own_policy(inherited, "o", &scope).is_none());
-    }
-
-    #[test]
-    fn tmc_error_bodies_give_their_message() {
-        assert_eq!(
-            error_message(
-                br#"{"error":"not found","code":5,"message":"cluster 'x' not found","details":[]}"#
-            ),
-            "cluster 'x' not found"
-        );
     }
 }

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 
 use super::HttpOptions;
-use super::guard::BearerToken;
+use crate::secret::Secret;
 
 /// The flags of `serve --transport http` beyond `--listen`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -94,13 +94,13 @@ pub fn check_listen_policy(
 
 /// Reads the bearer secret from the environment variable `var` (as named by `--auth-token-env`).
 /// The error names the variable, never the value.
-pub fn auth_token_from_env(var: &str) -> Result<BearerToken, String> {
+pub fn auth_token_from_env(var: &str) -> Result<Secret, String> {
     auth_token_from(var, std::env::var(var).ok())
 }
 
-fn auth_token_from(var: &str, value: Option<String>) -> Result<BearerToken, String> {
+fn auth_token_from(var: &str, value: Option<String>) -> Result<Secret, String> {
     match value {
-        Some(value) if !value.trim().is_empty() => Ok(BearerToken::new(value.trim())),
+        Some(value) if !value.trim().is_empty() => Ok(Secret::new(value.trim())),
         Some(_) => Err(format!(
             "--auth-token-env {var}: the environment variable is empty; put the bearer secret in it"
         )),

@@ -12,42 +12,17 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use super::HttpOptions;
 use super::sse::SseSessions;
-
-/// The bearer secret. Its `Debug` never shows the value, so it cannot leak through a log line.
-#[derive(Clone)]
-pub struct BearerToken(String);
-
-impl BearerToken {
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    /// Constant-time in the content and the length of both values: comparing SHA-256 digests
-    /// means a timing side channel reveals neither the secret nor its length.
-    fn matches(&self, presented: &str) -> bool {
-        let expected = Sha256::digest(self.0.as_bytes());
-        let presented = Sha256::digest(presented.as_bytes());
-        expected.ct_eq(&presented).into()
-    }
-}
-
-impl std::fmt::Debug for BearerToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BearerToken(<redacted>)")
-    }
-}
+use crate::secret::Secret;
 
 /// Host, Origin and token policy, parsed once at startup.
 pub(super) struct Guard {
     hosts: Vec<AllowedHost>,
     origins: Vec<AllowedOrigin>,
-    token: Option<BearerToken>,
+    token: Option<Secret>,
 }
 
 impl Guard {
@@ -353,21 +328,6 @@ impl AllowedOrigin {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_token_debug_hides_the_secret() {
-        let token = BearerToken::new("s3cret-value");
-        assert!(!format!("{token:?}").contains("s3cret"));
-    }
-
-    #[test]
-    fn bearer_token_matches_only_the_exact_secret() {
-        let token = BearerToken::new("abc123");
-        assert!(token.matches("abc123"));
-        assert!(!token.matches("abc1234"));
-        assert!(!token.matches("ABC123"));
-        assert!(!token.matches(""));
-    }
 
     #[test]
     fn allowed_host_without_port_accepts_any_port() {

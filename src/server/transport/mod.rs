@@ -26,9 +26,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use flags::{HttpFlags, auth_token_from_env, check_listen_policy, parse_listen};
-pub use guard::BearerToken;
 pub use shutdown::shutdown_signal;
 
+use crate::secret::Secret;
 use guard::{Guard, SessionLimit};
 use shutdown::Drain;
 
@@ -45,7 +45,7 @@ pub struct HttpOptions {
     /// non-browser client) are not affected.
     pub allowed_origins: Vec<String>,
     /// The bearer secret clients must present; `None` means no authentication.
-    pub auth_token: Option<BearerToken>,
+    pub auth_token: Option<Secret>,
     /// The operator accepted serving a non-loopback address without authentication.
     pub insecure_no_auth: bool,
     /// Open sessions (Streamable HTTP and legacy SSE together) beyond which new ones get 503.
