@@ -13,12 +13,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::error::{AccessError, AccessResult};
-use super::ports::{Directory, InvitationStatus, Member};
+use super::ports::{Directory, InvitationStatus, MAX_MEMBERS_PAGE, Member};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 500;
-/// CSP's largest page.
-const CSP_PAGE: usize = 200;
 
 /// A person's standing in the CSP org, derived: CSP itself has no such field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -168,7 +166,7 @@ pub async fn list_members(
         if filter.status != Some(MemberStatus::Invited) {
             let mut offset = position.offset;
             loop {
-                let page = directory.members_page(offset, CSP_PAGE).await?;
+                let page = directory.members_page(offset, MAX_MEMBERS_PAGE).await?;
                 let fetched = page.members.len();
                 for (index, member) in page.members.into_iter().enumerate() {
                     let entry = MemberEntry::from_member(member);
@@ -271,7 +269,7 @@ pub async fn find_members(
     let mut found = std::collections::HashMap::new();
     let mut offset = 0;
     while found.len() < emails.len() {
-        let page = directory.members_page(offset, CSP_PAGE).await?;
+        let page = directory.members_page(offset, MAX_MEMBERS_PAGE).await?;
         if page.members.is_empty() {
             break;
         }

@@ -139,9 +139,13 @@ pub struct RemovalOutcome {
     pub failed: Vec<(String, String)>,
 }
 
+/// The largest page of members a [`Directory`] serves in one call (CSP's `pageLimit` cap).
+pub const MAX_MEMBERS_PAGE: usize = 200;
+
 #[async_trait]
 pub trait Directory: Send + Sync {
-    /// Members `[start, start + limit)` (0-based) in the directory's order; `limit` at most 200.
+    /// Members `[start, start + limit)` (0-based) in the directory's order; `limit` at most
+    /// [`MAX_MEMBERS_PAGE`].
     async fn members_page(&self, start: usize, limit: usize) -> BackendResult<MemberPage>;
 
     /// The member with this email (case-insensitive), following every page.
