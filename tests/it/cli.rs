@@ -1,12 +1,10 @@
 //! The command line around the server: `call` for shells and scripts (a destructive call needs
 //! a terminal answer or `--yes`), `check`, and usage errors that exit 2 naming the fix.
 
-mod common;
-mod mcp;
-
+use crate::support::common;
 use std::process::Output;
 
-use mcp::SandboxView;
+use crate::support::mcp::SandboxView;
 use serde_json::Value;
 use tanzu_mcp::sandbox::DataSet;
 

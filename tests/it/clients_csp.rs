@@ -1,9 +1,7 @@
 //! The CSP directory against the sandbox: invitations (create, list, revoke), member removal
 //! in batches with per-id results, groups, and paging through 50 pages of a large org.
 
-mod clients_support;
-
-use clients_support::{fast_options, world, world_with};
+use crate::support::clients::{fast_options, world, world_with};
 use tanzu_mcp::access::ports::{Directory, InvitationStatus};
 use tanzu_mcp::sandbox::DataSet;
 

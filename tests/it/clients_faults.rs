@@ -1,11 +1,11 @@
 //! Faults injected by the sandbox, system by system: every one ends in success or in a clear
 //! typed error, and a write whose answer was lost is never sent again blindly.
 
-mod clients_support;
-
 use std::time::{Duration, Instant};
 
-use clients_support::{INVITE_ROUTE, USERS_ROUTE, fast_options, refused_url, world, world_with};
+use crate::support::clients::{
+    INVITE_ROUTE, USERS_ROUTE, fast_options, refused_url, world, world_with,
+};
 use serde_json::json;
 use tanzu_mcp::access::ports::{
     ClusterRbac, Directory, FailureKind, Subject, System, TmcIam, TmcScope,

@@ -2,16 +2,15 @@
 //! neither the API token nor any access or bearer token: through exchange, refresh after a
 //! 401, reads, writes, failures and Kubernetes calls.
 
-mod clients_support;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use clients_support::{fast_options, world};
+use crate::support::clients::{fast_options, world};
 use tanzu_mcp::access::ports::{ClusterRbac, Directory, Subject, TmcIam, TmcScope};
 use tanzu_mcp::clients::{self, secret::Secret};
 use tanzu_mcp::sandbox::DataSet;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Everything the subscriber writes, kept in memory.
 #[derive(Clone, Default)]
@@ -47,11 +46,13 @@ impl Capture {
 async fn trace_logs_contain_no_token() {
     let capture = Capture::default();
     // The simulator's own logs are not the clients' to answer for; everything else is in.
-    tracing_subscriber::fmt()
+    // Set for this thread only, not globally: the other tests in this binary log nowhere. The
+    // current-thread runtime runs the sandbox and the clients on this thread, so all is seen.
+    let _subscriber = tracing_subscriber::fmt()
         .with_env_filter("trace,tanzu_mcp::sandbox=off")
         .with_writer(capture.clone())
         .with_ansi(false)
-        .init();
+        .set_default();
 
     let world = world(DataSet::Demo).await;
     let csp: &dyn Directory = world.clients.csp.as_ref();

@@ -2,12 +2,10 @@
 //! removing one subject of a shared binding leaves the others bound, bindings are listed
 //! through every `continue` page, and exec credential plugins run non-interactively.
 
-mod clients_support;
-
 use std::path::Path;
 use tokio::process::Command;
 
-use clients_support::{fast_options, world};
+use crate::support::clients::{fast_options, world};
 use serde_json::Value;
 use tanzu_mcp::access::ports::{ClusterRbac, FailureKind, Subject, SubjectRemoval};
 use tanzu_mcp::clients;

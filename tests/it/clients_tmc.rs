@@ -1,9 +1,7 @@
 //! The TMC client against the sandbox: listings through offset pages, the policy attached to
 //! each scope, and changes made by PATCH deltas only.
 
-mod clients_support;
-
-use clients_support::world;
+use crate::support::clients::world;
 use tanzu_mcp::access::ports::{FailureKind, Subject, TmcCluster, TmcIam, TmcScope};
 use tanzu_mcp::sandbox::DataSet;
 

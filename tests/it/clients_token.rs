@@ -1,12 +1,10 @@
 //! The CSP token source against the sandbox: one exchange shared by concurrent callers,
 //! refresh in the middle of a listing, and a dead API token reported once, with the fix.
 
-mod clients_support;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use clients_support::{EXCHANGE_ROUTE, USERS_ROUTE, world};
+use crate::support::clients::{EXCHANGE_ROUTE, USERS_ROUTE, world};
 use serde_json::json;
 use tanzu_mcp::access::ports::{Directory, FailureKind};
 use tanzu_mcp::clients::{self, secret::Secret};
@@ -130,7 +128,7 @@ async fn a_refused_api_token_is_one_clear_error_not_a_retry_loop() {
     let world = world(DataSet::Demo).await;
     let mut config = world.config.clone();
     config.csp.api_token = Secret::new("not-the-sandbox-token");
-    let clients = clients::build(&config, clients_support::fast_options())
+    let clients = clients::build(&config, crate::support::clients::fast_options())
         .await
         .expect("build");
 

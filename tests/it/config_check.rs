@@ -1,8 +1,6 @@
 //! The configuration as files on disk, and `check` against the sandbox: every line passes on
 //! a good configuration; a wrong token or a wrong context is named by its line.
 
-mod clients_support;
-
 use std::net::SocketAddr;
 
 use tanzu_mcp::clients::check::{self, CheckStatus};

@@ -3,14 +3,12 @@
 //! valid approval nothing changes. Every check reads the sandbox (its API, kubectl), not the
 //! server's answer.
 
-mod common;
-mod mcp;
-
+use crate::support::{common, mcp};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mcp::{
+use crate::support::mcp::{
     Connected, Protocol, SandboxView, TestClient, alice_tmc_paths, approve, audit_lines,
     binding_subjects, connect,
 };
@@ -458,8 +456,11 @@ async fn an_expired_token_changes_nothing() {
         .as_str()
         .unwrap()
         .to_string();
-    // The token's lifetime is wall-clock in another process; there is no clock to pause.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The token's lifetime is wall-clock in another process, so no clock can be paused, and
+    // 1 s is the shortest TTL. It was issued before the answer came, so it has surely expired
+    // one TTL after the answer (whole-second or finer expiry alike): no margin beyond that.
+    let issued_by = std::time::Instant::now();
+    tokio::time::sleep_until((issued_by + std::time::Duration::from_secs(1)).into()).await;
     let out = token_call(&server, Some(&token), ALICE).await;
     assert_eq!(out["status"], "cancelled", "{out:#}");
     assert!(out["message"].as_str().unwrap().contains("expired"));

@@ -1,11 +1,11 @@
 //! The files `write_config` writes, the `tanzu-mcp sandbox` command, and the data sets'
 //! determinism and size.
 
-mod common;
-
+use crate::support::common;
+use crate::support::server_log::ServerLog;
 use std::collections::HashSet;
 
-use common::{ORG_ID, get_json, start_sandbox, token_for, write_config};
+use crate::support::common::{ORG_ID, get_json, start_sandbox, token_for, write_config};
 use serde_json::Value;
 use tanzu_mcp::sandbox::DataSet;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -76,6 +76,7 @@ async fn rewriting_the_config_tightens_an_existing_token_file() {
 #[tokio::test]
 async fn the_sandbox_command_prints_where_it_listens_and_writes_the_config() {
     let dir = tempfile::tempdir().unwrap();
+    let log = ServerLog::new("tanzu-mcp sandbox");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tanzu-mcp"))
         .args([
             "sandbox",
@@ -87,7 +88,7 @@ async fn the_sandbox_command_prints_where_it_listens_and_writes_the_config() {
         ])
         .arg(dir.path())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(log.stdio())
         .kill_on_drop(true)
         .spawn()
         .expect("the binary starts");

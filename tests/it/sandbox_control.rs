@@ -1,9 +1,8 @@
 //! The control API over HTTP: injected faults (status, Retry-After, delay, method and path
 //! matching), statistics, and what reset restores.
 
-mod common;
-
-use common::{ORG_ID, control, get_json, http, start_sandbox, token_for};
+use crate::support::common;
+use crate::support::common::{ORG_ID, control, get_json, http, start_sandbox, token_for};
 use serde_json::{Value, json};
 use tanzu_mcp::sandbox::DataSet;
 

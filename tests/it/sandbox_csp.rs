@@ -1,11 +1,12 @@
 //! The simulated CSP over HTTP: token exchange, members with pagination, invitations, batch
 //! removal, groups, and the traps (last owner, duplicate invitations, expired tokens).
 
-mod common;
-
+use crate::support::common;
 use std::collections::HashSet;
 
-use common::{ORG_ID, access_token, control, get_json, http, send_json, start_sandbox, token_for};
+use crate::support::common::{
+    ORG_ID, access_token, control, get_json, http, send_json, start_sandbox, token_for,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tanzu_mcp::sandbox::{DataSet, SandboxOptions};

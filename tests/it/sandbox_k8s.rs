@@ -1,9 +1,8 @@
 //! The simulated Kubernetes API servers over HTTP(S): discovery, RBAC bindings with paging,
 //! writes with their conflicts, patches, tables and the demo's bindings.
 
-mod common;
-
-use common::start_sandbox;
+use crate::support::common;
+use crate::support::common::start_sandbox;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tanzu_mcp::sandbox::{DataSet, Sandbox};

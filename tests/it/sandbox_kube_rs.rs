@@ -1,8 +1,7 @@
 //! kube-rs against the sandbox through the written kubeconfig: the path the Kubernetes client
 //! of tanzu-mcp takes (HTTPS with the sandbox CA, bearer token, paging, conflicts).
 
-mod common;
-
+use crate::support::common;
 use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
 use kube::api::{Api, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};

@@ -3,8 +3,7 @@
 //! kubectl is required: set `KUBECTL` to its path or have it on PATH (CI installs it). A
 //! missing kubectl fails these tests; it never skips them.
 
-mod common;
-
+use crate::support::common;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;

@@ -1,9 +1,9 @@
 //! The simulated TMC over HTTP: IAM policies at every scope (GET, PATCH deltas, PUT), the
 //! guide's traps, and the offset-paginated listings.
 
-mod common;
-
-use common::{ORG_ID, control, get_json, http, send_json, start_sandbox, token_for};
+use crate::support::common::{
+    ORG_ID, control, get_json, http, send_json, start_sandbox, token_for,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tanzu_mcp::sandbox::DataSet;

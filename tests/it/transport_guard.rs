@@ -1,12 +1,10 @@
 //! The guard in front of every HTTP endpoint: DNS rebinding (foreign Host), foreign Origin, the
 //! bearer token, the body limit, and the refusal to serve a non-loopback address without auth.
 
-mod transport_fixture;
-
+use crate::support::transport::{connect, initialize_request, loopback_options, start};
 use reqwest::StatusCode;
 use serde_json::json;
 use tanzu_mcp::server::transport::{BearerToken, HttpServer, TransportError, check_listen_policy};
-use transport_fixture::{connect, initialize_request, loopback_options, start};
 
 /// Every endpoint, as (method, path): the guard must cover all of them.
 const ENDPOINTS: [(&str, &str); 4] = [
@@ -203,7 +201,7 @@ async fn oversized_body_is_refused_with_413_on_both_transports() {
 
     // The legacy endpoint needs a live session for the body to be read at all.
     let sse = http.get(server.url("/sse")).send().await.expect("open SSE");
-    let mut events = transport_fixture::SseReader::new(sse);
+    let mut events = crate::support::transport::SseReader::new(sse);
     let endpoint = events.next().await.expect("endpoint event");
     let legacy = http
         .post(server.url(&endpoint.data))

@@ -2,15 +2,13 @@
 //! finish and reach their client, and a call that never ends cannot hold the exit past the grace
 //! period.
 
-mod transport_fixture;
-
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use serde_json::json;
-use transport_fixture::{
+use crate::support::transport::{
     SseReader, call, connect, initialize_request, loopback_options, start, text_of,
 };
+use reqwest::StatusCode;
+use serde_json::json;
 
 #[tokio::test]
 async fn running_streamable_call_finishes_after_shutdown_starts() {

@@ -1,12 +1,10 @@
 //! Streamable HTTP at `/mcp`, driven by rmcp's own client over a real socket: tools, elicitation
 //! (which needs the stateful sessions), progress, the session limit and idle expiry.
 
-mod transport_fixture;
-
 use std::time::Duration;
 
+use crate::support::transport::{call, connect, loopback_options, start, text_of};
 use serde_json::json;
-use transport_fixture::{call, connect, loopback_options, start, text_of};
 
 #[tokio::test]
 async fn lists_and_calls_tools_over_streamable_http() {
@@ -77,7 +75,7 @@ async fn session_beyond_the_limit_is_refused_with_503() {
     let response = reqwest::Client::new()
         .post(server.url("/mcp"))
         .header("Accept", "application/json, text/event-stream")
-        .json(&transport_fixture::initialize_request(1))
+        .json(&crate::support::transport::initialize_request(1))
         .send()
         .await
         .expect("HTTP request");
@@ -137,7 +135,7 @@ async fn deleted_session_answers_204_and_its_id_is_then_unknown() {
     let response = http
         .post(server.url("/mcp"))
         .header("Accept", "application/json, text/event-stream")
-        .json(&transport_fixture::initialize_request(1))
+        .json(&crate::support::transport::initialize_request(1))
         .send()
         .await
         .expect("initialize");
@@ -179,7 +177,7 @@ async fn idle_session_expires_and_its_id_is_refused() {
     let response = http
         .post(server.url("/mcp"))
         .header("Accept", "application/json, text/event-stream")
-        .json(&transport_fixture::initialize_request(1))
+        .json(&crate::support::transport::initialize_request(1))
         .send()
         .await
         .expect("initialize");

@@ -1,15 +1,14 @@
 //! Support for the client tests: a sandbox with its config written, the real clients built
 //! from that config, and the control API (stats, faults, token expiry).
 
-#![allow(dead_code)]
-
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tanzu_mcp::clients::{self, ClientOptions, Clients};
 use tanzu_mcp::config::Config;
-use tanzu_mcp::sandbox::{DataSet, Sandbox, SandboxOptions};
+use tanzu_mcp::sandbox::{DataSet, Sandbox};
+
+use super::common;
 
 /// A running sandbox, its config files (kept alive by `dir`) and the clients built from them.
 pub struct World {
@@ -20,11 +19,12 @@ pub struct World {
     pub clients: Clients,
 }
 
-/// Short timeouts and waits, so faults resolve in milliseconds rather than seconds.
+/// Short backoffs, so faults resolve in milliseconds rather than seconds; timeouts that a
+/// loaded 2-core machine answering on loopback does not hit by accident.
 pub fn fast_options() -> ClientOptions {
     ClientOptions {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(30),
         max_retries: 3,
         initial_backoff: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
@@ -39,18 +39,8 @@ pub async fn world(data: DataSet) -> World {
 }
 
 pub async fn world_with(data: DataSet, options: ClientOptions) -> World {
-    let sandbox = Sandbox::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        SandboxOptions {
-            data,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .expect("the sandbox binds a loopback port");
-    let base = sandbox.base_url();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let toml = sandbox.write_config(dir.path()).expect("write_config");
+    let (sandbox, base) = common::start_sandbox(data).await;
+    let (dir, toml) = common::write_config(&sandbox);
     let config = Config::load(Some(&toml)).expect("the sandbox's config loads");
     let clients = clients::build(&config, options)
         .await
@@ -144,7 +134,6 @@ pub fn refused_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-pub const ORG_ID: &str = "7d2a1f4e-6b3c-4e8a-9f10-5a6b7c8d9e01";
 pub const USERS_ROUTE: &str = "GET /csp/gateway/am/api/v2/orgs/{org_id}/users";
 pub const EXCHANGE_ROUTE: &str = "POST /csp/gateway/am/api/auth/api-tokens/authorize";
 pub const INVITE_ROUTE: &str = "POST /csp/gateway/am/api/orgs/{org_id}/invitations";

@@ -1,8 +1,5 @@
 //! Shared test support: start a sandbox on 127.0.0.1:0, get a CSP access token, write the
-//! config files. Every test file that needs a sandbox declares `mod common;`.
-
-// Each test crate uses a different subset of these helpers.
-#![allow(dead_code)]
+//! config files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,14 +1,12 @@
 //! Test support for the MCP server: spawn the real `tanzu-mcp` binary over stdio against a
 //! sandbox the test owns, and talk to it with rmcp's client, answering approvals the way a
-//! test tells it to. Test files declare `mod common; mod mcp;` (this module uses `common`).
-
-#![allow(dead_code)]
+//! test tells it to. The server's stderr is captured and shown only if the test fails.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
@@ -20,6 +18,12 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData, ServiceExt};
 use serde_json::{Value, json};
 use tokio::process::Command;
+
+use super::server_log::ServerLog;
+
+/// Longest wait for one MCP exchange: generous, because a loaded 2-core machine runs many
+/// servers, sandboxes and kubectl processes at once.
+const ROUND_TRIP: Duration = Duration::from_secs(60);
 
 /// What the simulated human does when asked to approve.
 pub type Approver =
@@ -109,6 +113,8 @@ pub enum Protocol {
 pub struct Connected {
     pub client: RunningService<RoleClient, TestClient>,
     pub handler: TestClient,
+    /// The server's stderr (at debug level), printed if the test panics while connected.
+    _log: ServerLog,
 }
 
 /// Spawn `tanzu-mcp serve --config <toml> <extra>` and connect.
@@ -125,28 +131,38 @@ pub async fn connect(
         .arg(toml)
         .args(extra)
         .env("TANZU_MCP_LOG", "debug");
+    let log = ServerLog::new("tanzu-mcp serve");
     let (transport, _stderr) = TokioChildProcess::builder(command)
-        .stderr(Stdio::inherit())
+        .stderr(log.stdio())
         .spawn()
         .expect("spawn tanzu-mcp serve");
-    let client = match protocol {
-        Protocol::Handshake => handler
-            .clone()
-            .serve(transport)
-            .await
-            .expect("MCP initialize"),
-        Protocol::Discover2026 => handler
-            .clone()
-            .serve_with_lifecycle(
-                transport,
-                ClientLifecycleMode::Discover {
-                    preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-                },
-            )
-            .await
-            .expect("MCP discover"),
+    let handshake = async {
+        match protocol {
+            Protocol::Handshake => handler
+                .clone()
+                .serve(transport)
+                .await
+                .expect("MCP initialize"),
+            Protocol::Discover2026 => handler
+                .clone()
+                .serve_with_lifecycle(
+                    transport,
+                    ClientLifecycleMode::Discover {
+                        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                    },
+                )
+                .await
+                .expect("MCP discover"),
+        }
     };
-    Connected { client, handler }
+    let client = tokio::time::timeout(ROUND_TRIP, handshake)
+        .await
+        .expect("the server answers the handshake within the round-trip timeout");
+    Connected {
+        client,
+        handler,
+        _log: log,
+    }
 }
 
 impl Connected {
@@ -155,7 +171,10 @@ impl Connected {
         let mut params = CallToolRequestParams::new(tool.to_string())
             .with_arguments(arguments.as_object().expect("arguments object").clone());
         params.set_progress_token(ProgressToken(NumberOrString::Number(7)));
-        let result = self.client.call_tool(params).await.expect("tools/call");
+        let result = tokio::time::timeout(ROUND_TRIP, self.client.call_tool(params))
+            .await
+            .unwrap_or_else(|_| panic!("{tool} did not answer within {ROUND_TRIP:?}"))
+            .expect("tools/call");
         if let Some(structured) = &result.structured_content {
             let text = result
                 .content
@@ -297,14 +316,14 @@ impl SandboxView {
     pub async fn new(base: &str, api_token: &str, org: &str) -> Self {
         SandboxView {
             base: base.to_string(),
-            token: crate::common::access_token(base, api_token).await,
+            token: super::common::access_token(base, api_token).await,
             org: org.to_string(),
         }
     }
 
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) =
-            crate::common::get_json(&format!("{}{path}", self.base), &self.token).await;
+            super::common::get_json(&format!("{}{path}", self.base), &self.token).await;
         assert!((200..300).contains(&status), "GET {path}: {status}");
         body
     }

@@ -2,7 +2,6 @@
 //! that echoes, one that elicits, one that reports progress, one that runs until released), a
 //! server started on `127.0.0.1:0`, an rmcp client that answers elicitation and records
 //! progress, and a raw reader for the legacy SSE stream.
-#![allow(dead_code)] // each test file uses a different part
 
 use std::net::SocketAddr;
 use std::sync::Arc;
