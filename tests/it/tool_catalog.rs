@@ -1,6 +1,6 @@
 //! The published tool catalogue: `tools/<name>.json` must match what the code offers (a
 //! snapshot, like github-mcp-server's toolsnaps), and every tool must carry complete, honest
-//! annotations. `UPDATE_TOOLS=1 cargo test --test tool_catalog` accepts a deliberate change.
+//! annotations. `UPDATE_TOOLS=1 cargo test --test it tool_catalog` accepts a deliberate change.
 
 use std::path::Path;
 
