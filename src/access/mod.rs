@@ -24,6 +24,7 @@ pub mod person;
 pub mod ports;
 pub mod revoke;
 pub mod schema;
+pub mod scope;
 pub mod warning;
 
 #[cfg(test)]
