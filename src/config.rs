@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
+use crate::access::policy::WritePolicy;
 use crate::secret::Secret;
 
 /// The environment variables INTERFACE.md names (the Terraform TMC provider uses the same).
@@ -28,6 +29,8 @@ pub struct Config {
     pub csp: CspConfig,
     pub tmc: TmcConfig,
     pub tap: Vec<TapClusterConfig>,
+    /// `[policy]`: which writes need a human.
+    pub policy: WritePolicy,
     /// The file this was read from, for messages.
     pub source: Option<PathBuf>,
 }
@@ -67,6 +70,8 @@ struct RawFile {
     tmc: Option<RawTmc>,
     #[serde(default)]
     tap: Vec<RawTap>,
+    #[serde(default)]
+    policy: WritePolicy,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,6 +201,7 @@ impl Config {
             },
             tmc: TmcConfig { url: tmc_url },
             tap,
+            policy: raw.policy,
             source: None,
         })
     }

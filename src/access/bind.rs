@@ -10,13 +10,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Systems;
+use std::sync::Arc;
+
 use super::change::{
-    About, ActionOutcome, Change, ChangePlan, Gate, Operation, Outcome, Step, Verification, apply,
+    About, ActionOutcome, Change, ChangePlan, Gate, Operation, Outcome, Step, Unapproved,
+    Verification, apply,
 };
 use super::error::{AccessError, AccessResult};
 use super::identity::{Identity, normalize_email};
 use super::person::standing;
-use super::ports::{FailureKind, RoleKind, Subject, SubjectKind, System};
+use super::policy::{Class, WritePolicy};
+use super::ports::{FailureKind, PolicyRule, RoleKind, Subject, SubjectKind, System};
 pub use super::scope::{BindTarget, ScopeRef, resolve};
 use super::warning::Warning;
 
@@ -34,6 +38,12 @@ pub enum BindOutcome {
     Bound,
     /// The subject already had this role there; nothing changed.
     AlreadyBound,
+    /// A privileged grant: nothing changed; a human must approve `plan` (see `message`).
+    ConfirmationRequired,
+    /// The approval was declined or invalid: nothing changed.
+    Cancelled,
+    /// The world changed after the approval: nothing changed; approve the new `plan`.
+    PlanChanged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -48,6 +58,15 @@ pub struct BindResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub binding: Option<String>,
     pub warnings: Vec<Warning>,
+    /// For a privileged grant that did not run: the plan a human must approve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<ChangePlan<Grant>>,
+    /// With `--confirm token`: pass as `confirm` in the same call to run this plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation_token: Option<String>,
+    /// What happened, for a human, when it is more than the outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// What a binding plan is about.
@@ -60,6 +79,9 @@ pub struct Grant {
     /// The Kubernetes binding that holds (or will hold) the subject (TAP targets only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub binding: Option<String>,
+    /// Why a human must approve it (privileged grants), as the write policy says.
+    #[serde(skip)]
+    pub privileged: Option<String>,
 }
 
 impl About for Grant {
@@ -79,6 +101,7 @@ pub struct Bind {
     pub grantee: Grantee,
     pub role: String,
     pub target: BindTarget,
+    pub policy: Arc<WritePolicy>,
 }
 
 #[async_trait]
@@ -87,11 +110,11 @@ impl Change for Bind {
     const TOOL: &'static str = "bind_role";
 
     async fn plan(&self, systems: &Systems) -> AccessResult<ChangePlan<Grant>> {
-        plan_binding(systems, &self.grantee, &self.role, &self.target).await
+        plan_binding(systems, self).await
     }
 
-    fn needs_approval(&self, _: &ChangePlan<Grant>) -> Option<String> {
-        None
+    fn needs_approval(&self, plan: &ChangePlan<Grant>) -> Option<String> {
+        plan.about.privileged.clone()
     }
 
     fn audit_in_place(&self, _: &ChangePlan<Grant>) -> Option<System> {
@@ -102,38 +125,68 @@ impl Change for Bind {
     }
 }
 
-/// Bind, through the change lifecycle, and say what happened.
+/// Bind, through the change lifecycle, and say what happened; a privileged grant that did not
+/// run for want of an approval comes back as `Err` with its plan.
 pub async fn bind_role<P: Send>(
     systems: &Systems,
     change: &Bind,
     gate: &Gate<'_, P>,
-) -> AccessResult<BindResult> {
+) -> AccessResult<Result<BindResult, (BindResult, Unapproved<P>)>> {
     let report = apply(systems, change, gate).await?;
-    let grant = report.plan.about;
-    let outcome = match report.outcome {
-        Outcome::NothingToDo => BindOutcome::AlreadyBound,
-        Outcome::Ran {
+    let plan = report.plan;
+    let grant = plan.about.clone();
+    let result = |outcome| BindResult {
+        outcome,
+        subject: grant.subject.clone(),
+        role: grant.role.clone(),
+        target: grant.target.clone(),
+        binding: grant.binding.clone(),
+        warnings: plan.warnings.clone(),
+        plan: None,
+        confirmation_token: None,
+        message: None,
+    };
+    let outcome = match report.outcome.approved() {
+        Err(unapproved) => {
+            let mut shown = result(match &unapproved {
+                Unapproved::Pending {
+                    plan_changed: true, ..
+                }
+                | Unapproved::KeptChanging => BindOutcome::PlanChanged,
+                Unapproved::Pending { .. } | Unapproved::CannotAsk(_) => {
+                    BindOutcome::ConfirmationRequired
+                }
+                Unapproved::Refused(_) => BindOutcome::Cancelled,
+            });
+            shown.message = Some(format!(
+                "nothing changed: this grant needs a human's approval because {}",
+                grant.privileged.as_deref().unwrap_or("the policy says so")
+            ));
+            shown.plan = Some(plan.clone());
+            return Ok(Err((shown, unapproved)));
+        }
+        Ok(Outcome::Ran {
             results,
             verification,
             audit_failure,
-        } => {
+        }) => {
             if let Some(failure) = audit_failure {
                 return Err(AccessError::refused(
                     format!("the binding was attempted, but {failure}"),
                     "check --audit-log's file and disk",
                 ));
             }
-            let Some(result) = results.first() else {
+            let Some(ran) = results.first() else {
                 return Err(AccessError::invalid("the binding plan had no action"));
             };
-            let done = match result.outcome {
+            let done = match ran.outcome {
                 ActionOutcome::Done => BindOutcome::Bound,
                 ActionOutcome::AlreadyPresent | ActionOutcome::AlreadyAbsent => {
                     BindOutcome::AlreadyBound
                 }
                 ActionOutcome::Failed | ActionOutcome::Skipped => {
                     return Err(AccessError::refused(
-                        format!("binding failed: {}", result.detail),
+                        format!("binding failed: {}", ran.detail),
                         "see the message; call bind_role again once it is fixed",
                     ));
                 }
@@ -141,24 +194,9 @@ pub async fn bind_role<P: Send>(
             verified(verification)?;
             done
         }
-        Outcome::Pending { .. }
-        | Outcome::CannotAsk(_)
-        | Outcome::Refused(_)
-        | Outcome::KeptChanging => {
-            return Err(AccessError::refused(
-                "this binding needs a human's approval, which was not given",
-                "ask a human to approve it in the client",
-            ));
-        }
+        Ok(_) => BindOutcome::AlreadyBound,
     };
-    Ok(BindResult {
-        outcome,
-        subject: grant.subject,
-        role: grant.role,
-        target: grant.target,
-        binding: grant.binding,
-        warnings: report.plan.warnings,
-    })
+    Ok(Ok(result(outcome)))
 }
 
 /// A grant that ran is only reported once planning again finds it in place.
@@ -174,13 +212,9 @@ fn verified(verification: Verification) -> AccessResult<()> {
 }
 
 /// Check everything a binding needs, and plan it: empty when the subject already holds the role.
-async fn plan_binding(
-    systems: &Systems,
-    grantee: &Grantee,
-    role: &str,
-    target: &BindTarget,
-) -> AccessResult<ChangePlan<Grant>> {
-    let role = role.trim();
+async fn plan_binding(systems: &Systems, change: &Bind) -> AccessResult<ChangePlan<Grant>> {
+    let (grantee, target) = (&change.grantee, &change.target);
+    let role = change.role.trim();
     if role.is_empty() {
         return Err(AccessError::invalid("role is empty"));
     }
@@ -238,12 +272,25 @@ async fn plan_binding(
         Some(identity) => identity.is(s),
         None => s.kind == SubjectKind::Group && s.name == subject.name,
     };
-    let grant = |binding: Option<String>| Grant {
+    let grant = |binding: Option<String>, privileged: Option<String>| Grant {
         subject: subject.clone(),
         role: role.to_string(),
         target: target.to_string(),
         binding,
+        privileged,
     };
+    // Refuse what may never be granted before reading anything more.
+    let classify = |rules: Option<&[PolicyRule]>| -> AccessResult<Option<String>> {
+        match change.policy.classify_grant(&subject, role, target, rules) {
+            Class::Forbidden(reason) => Err(AccessError::refused(
+                format!("{reason}; this grant is never made, whoever approves it"),
+                "bind a named user or group instead",
+            )),
+            Class::Privileged(reason) => Ok(Some(reason)),
+            Class::Ordinary => Ok(None),
+        }
+    };
+    classify(Some(&[]))?;
 
     match target {
         BindTarget::Tmc(scope) => {
@@ -259,6 +306,7 @@ async fn plan_binding(
             let already = policy
                 .iter()
                 .any(|b| b.role == role && b.subjects.iter().any(holds));
+            let privileged = classify(None)?;
             let steps = if already {
                 vec![]
             } else {
@@ -272,7 +320,7 @@ async fn plan_binding(
                     },
                 }]
             };
-            Ok(ChangePlan::new(grant(None), steps, warnings))
+            Ok(ChangePlan::new(grant(None, privileged), steps, warnings))
         }
         BindTarget::Tap { cluster, namespace } => {
             let configured = systems.rbac.clusters();
@@ -290,6 +338,8 @@ async fn plan_binding(
                     &roles,
                 ));
             }
+            let rules = systems.rbac.cluster_role_rules(cluster, role).await?;
+            let privileged = classify(Some(&rules))?;
             if let Some(ns) = namespace {
                 let namespaces = systems.rbac.namespaces(cluster).await?;
                 if !namespaces.iter().any(|n| n == ns) {
@@ -308,7 +358,7 @@ async fn plan_binding(
             });
             if let Some(binding) = found {
                 return Ok(ChangePlan::new(
-                    grant(Some(binding.name.clone())),
+                    grant(Some(binding.name.clone()), privileged),
                     vec![],
                     warnings,
                 ));
@@ -346,7 +396,11 @@ async fn plan_binding(
                     subject: subject.clone(),
                 },
             };
-            Ok(ChangePlan::new(grant(Some(name)), vec![step], warnings))
+            Ok(ChangePlan::new(
+                grant(Some(name), privileged),
+                vec![step],
+                warnings,
+            ))
         }
     }
 }

@@ -326,6 +326,22 @@ impl ClusterRbac for Fake {
     async fn cluster_roles(&self, _cluster: &str) -> BackendResult<Vec<String>> {
         Ok(vec!["view".into(), "edit".into(), "app-editor".into()])
     }
+    async fn cluster_role_rules(
+        &self,
+        _cluster: &str,
+        name: &str,
+    ) -> BackendResult<Vec<PolicyRule>> {
+        let verbs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        Ok(vec![PolicyRule {
+            api_groups: vec!["".into()],
+            resources: vec!["pods".into()],
+            verbs: if name == "view" {
+                verbs(&["get", "list"])
+            } else {
+                verbs(&["get", "list", "update"])
+            },
+        }])
+    }
     async fn namespaces(&self, _cluster: &str) -> BackendResult<Vec<String>> {
         Ok(vec!["default".into(), "dev-team".into()])
     }

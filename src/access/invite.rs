@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -11,11 +12,12 @@ use serde::{Serialize, Serializer};
 
 use super::Systems;
 use super::change::{
-    About, Change, ChangePlan, Gate, Operation, Outcome, Step, Verification, apply,
+    About, Change, ChangePlan, Gate, Operation, Outcome, Step, Unapproved, Verification, apply,
 };
 use super::error::{AccessError, AccessResult};
 use super::identity::normalize_email;
 use super::members::find_members;
+use super::policy::{Class, WritePolicy};
 use super::ports::InvitationStatus;
 
 pub const DEFAULT_ORG_ROLE: &str = "org_member";
@@ -42,6 +44,8 @@ pub enum InviteError {
     Failed(String),
     /// CSP accepted the invitation but does not list it.
     NotListed,
+    /// A privileged invitation a human did not approve (yet); why it needs one.
+    NotApproved(String),
 }
 
 impl InviteOutcome {
@@ -62,6 +66,10 @@ impl fmt::Display for InviteOutcome {
                 f.write_str("error: listed twice; handled once")
             }
             InviteOutcome::Error(InviteError::Failed(why)) => write!(f, "error: {why}"),
+            InviteOutcome::Error(InviteError::NotApproved(why)) => write!(
+                f,
+                "error: not invited: a human must approve this because {why}"
+            ),
             InviteOutcome::Error(InviteError::NotListed) => f.write_str(
                 "error: CSP accepted the invitation but does not list it; check the org",
             ),
@@ -128,6 +136,7 @@ pub struct Invite {
     /// Normalized, distinct emails.
     pub emails: BTreeSet<String>,
     pub org_role: String,
+    pub policy: Arc<WritePolicy>,
 }
 
 #[async_trait]
@@ -175,8 +184,18 @@ impl Change for Invite {
     }
 
     fn needs_approval(&self, _: &ChangePlan<Invitations>) -> Option<String> {
-        None
+        match self.policy.classify_invite(&self.org_role) {
+            Class::Privileged(reason) | Class::Forbidden(reason) => Some(reason),
+            Class::Ordinary => None,
+        }
     }
+}
+
+/// One result per email given, and, when a privileged invitation did not run for want of a
+/// human's approval, why and its plan.
+pub struct InviteReport<P> {
+    pub results: Vec<InviteResult>,
+    pub unapproved: Option<(Unapproved<P>, ChangePlan<Invitations>)>,
 }
 
 /// Invite every email not yet a member or invited. Per-email problems are per-email results;
@@ -185,8 +204,9 @@ pub async fn invite<P: Send>(
     systems: &Systems,
     emails: &[String],
     org_role: Option<&str>,
+    policy: Arc<WritePolicy>,
     gate: &Gate<'_, P>,
-) -> AccessResult<Vec<InviteResult>> {
+) -> AccessResult<InviteReport<P>> {
     let org_role = org_role.map(str::trim).unwrap_or(DEFAULT_ORG_ROLE);
     if org_role.is_empty() || !org_role.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
         return Err(AccessError::invalid(format!(
@@ -223,17 +243,42 @@ pub async fn invite<P: Send>(
         }
     }
     if wanted.is_empty() {
-        return Ok(settled(results, |_| unreachable_outcome()));
+        // Every email already has its outcome.
+        return Ok(InviteReport {
+            results: settled(results, |_| InviteOutcome::Error(InviteError::NotListed)),
+            unapproved: None,
+        });
     }
 
     let change = Invite {
         emails: wanted,
         org_role: org_role.to_string(),
+        policy,
     };
     let report = apply(systems, &change, gate).await?;
+    let outcome = match report.outcome.approved() {
+        Ok(outcome) => outcome,
+        Err(unapproved) => {
+            let why = change.needs_approval(&report.plan).unwrap_or_default();
+            let before = &report.plan.about;
+            let results = settled(results, |email| {
+                if before.members.contains(email) {
+                    InviteOutcome::AlreadyMember
+                } else if before.pending.contains(email) {
+                    InviteOutcome::AlreadyInvited
+                } else {
+                    InviteOutcome::Error(InviteError::NotApproved(why.clone()))
+                }
+            });
+            return Ok(InviteReport {
+                results,
+                unapproved: Some((unapproved, report.plan)),
+            });
+        }
+    };
     let before = &report.plan.about;
     // Which of those the plan invited are pending now, and what went wrong otherwise.
-    let (still_missing, failure): (BTreeSet<String>, Option<String>) = match &report.outcome {
+    let (still_missing, failure): (BTreeSet<String>, Option<String>) = match &outcome {
         Outcome::NothingToDo => (BTreeSet::new(), None),
         Outcome::Ran {
             results: ran,
@@ -257,17 +302,10 @@ pub async fn invite<P: Send>(
             };
             (missing, failure)
         }
-        Outcome::Pending { .. }
-        | Outcome::CannotAsk(_)
-        | Outcome::Refused(_)
-        | Outcome::KeptChanging => {
-            return Err(AccessError::refused(
-                "this invitation needs a human's approval, which was not given",
-                "ask a human to approve it in the client",
-            ));
-        }
+        // `approved()` took the others out.
+        _ => (BTreeSet::new(), None),
     };
-    Ok(settled(results, |email| {
+    let results = settled(results, |email| {
         if before.members.contains(email) {
             InviteOutcome::AlreadyMember
         } else if before.pending.contains(email) {
@@ -280,7 +318,11 @@ pub async fn invite<P: Send>(
                 None => InviteError::NotListed,
             })
         }
-    }))
+    });
+    Ok(InviteReport {
+        results,
+        unapproved: None,
+    })
 }
 
 fn settled(
@@ -294,9 +336,4 @@ fn settled(
             InviteResult { email, outcome }
         })
         .collect()
-}
-
-fn unreachable_outcome() -> InviteOutcome {
-    // Only emails still to settle reach here, and there are none when nothing was wanted.
-    InviteOutcome::Error(InviteError::NotListed)
 }

@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod invite;
 pub mod members;
 pub mod person;
+pub mod policy;
 pub mod ports;
 pub mod revoke;
 pub mod schema;

@@ -361,6 +361,14 @@ impl fmt::Display for RoleKind {
     }
 }
 
+/// One rule of a ClusterRole: what it lets a subject do.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PolicyRule {
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+}
+
 /// What removing one subject from a binding did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -383,6 +391,10 @@ pub trait ClusterRbac: Send + Sync {
 
     /// ClusterRole names on the cluster.
     async fn cluster_roles(&self, cluster: &str) -> BackendResult<Vec<String>>;
+
+    /// The rules of one ClusterRole (the write policy reads them rather than trust a name).
+    async fn cluster_role_rules(&self, cluster: &str, name: &str)
+    -> BackendResult<Vec<PolicyRule>>;
 
     /// Namespace names on the cluster.
     async fn namespaces(&self, cluster: &str) -> BackendResult<Vec<String>>;

@@ -30,8 +30,12 @@ async fn bind_role(
         grantee,
         role: role.to_string(),
         target,
+        policy: Default::default(),
     };
-    super::bind::bind_role(systems, &change, &no_human()).await
+    // Ordinary grants run without a human; these tests bind none that is not.
+    super::bind::bind_role(systems, &change, &no_human())
+        .await
+        .map(|done| done.unwrap_or_else(|(shown, _)| panic!("not approved: {shown:?}")))
 }
 
 async fn invite(
@@ -39,7 +43,9 @@ async fn invite(
     emails: &[String],
     org_role: Option<&str>,
 ) -> AccessResult<Vec<InviteResult>> {
-    super::invite::invite(systems, emails, org_role, &no_human()).await
+    super::invite::invite(systems, emails, org_role, Default::default(), &no_human())
+        .await
+        .map(|report| report.results)
 }
 
 async fn list_all(fake: &super::fakes::Fake, filter: MemberFilter, limit: usize) -> Vec<String> {
@@ -490,4 +496,87 @@ async fn a_taken_binding_name_with_other_content_is_refused_not_reported_as_boun
     .await
     .unwrap_err();
     assert!(matches!(err, AccessError::Refused { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn privileged_grants_wait_for_a_human_and_built_in_subjects_are_never_bound() {
+    let fake = small_world();
+    let systems = fake.systems();
+    let change = |grantee, role: &str, target| Bind {
+        grantee,
+        role: role.to_string(),
+        target,
+        policy: Default::default(),
+    };
+    let org_admin = change(
+        Grantee::User("bob@example.com".into()),
+        "cluster.admin",
+        BindTarget::Tmc(TmcScope::Cluster {
+            name: "dev".into(),
+            management_cluster: "attached".into(),
+            provisioner: "attached".into(),
+        }),
+    );
+    let held = super::bind::bind_role(&systems, &org_admin, &no_human())
+        .await
+        .unwrap();
+    let Err((shown, super::change::Unapproved::CannotAsk(_))) = held else {
+        panic!("{held:?}")
+    };
+    assert_eq!(shown.outcome, BindOutcome::ConfirmationRequired);
+    assert!(shown.plan.is_some_and(|p| p.actions.len() == 1));
+    assert!(
+        !fake
+            .world()
+            .calls
+            .iter()
+            .any(|c| c.starts_with("add_binding"))
+    );
+
+    for subject in ["system:authenticated", "system:masters"] {
+        let everyone = change(
+            Grantee::Group(subject.into()),
+            "view",
+            BindTarget::Tap {
+                cluster: "tap-a".into(),
+                namespace: None,
+            },
+        );
+        let err = super::bind::bind_role(&systems, &everyone, &no_human())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, AccessError::Refused { reason, .. } if reason.contains("never made")),
+            "{err}"
+        );
+    }
+    assert!(
+        !fake
+            .world()
+            .calls
+            .iter()
+            .any(|c| c.starts_with("create_binding"))
+    );
+
+    let owner = super::invite::invite(
+        &systems,
+        &["stranger@example.com".to_string()],
+        Some("org_owner"),
+        Default::default(),
+        &no_human(),
+    )
+    .await
+    .unwrap();
+    assert!(owner.unapproved.is_some());
+    assert!(matches!(
+        owner.results[0].outcome,
+        InviteOutcome::Error(InviteError::NotApproved(_))
+    ));
+    assert!(
+        !fake
+            .world()
+            .invitations
+            .iter()
+            .any(|i| i.email == "stranger@example.com")
+    );
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::Failure;
 use crate::access::Systems;
+use crate::access::policy::WritePolicy;
 use crate::clients;
 use crate::config::Config;
 use crate::sandbox::{DataSet, Sandbox, SandboxOptions};
@@ -14,6 +15,8 @@ use crate::sandbox::{DataSet, Sandbox, SandboxOptions};
 /// folder holding its generated configuration).
 pub struct Backend {
     pub systems: Systems,
+    /// `[policy]` of the configuration.
+    pub policy: WritePolicy,
     _sandbox: Option<(Sandbox, tempfile::TempDir)>,
 }
 
@@ -55,6 +58,7 @@ impl Backend {
         tracing::info!(addr = %sandbox.addr(), "sandbox started");
         Ok(Backend {
             systems,
+            policy: config.policy,
             _sandbox: Some((sandbox, dir)),
         })
     }
@@ -66,6 +70,7 @@ impl Backend {
             .map_err(|e| Failure::usage(e.to_string()))?;
         Ok(Backend {
             systems,
+            policy: config.policy,
             _sandbox: None,
         })
     }

@@ -64,15 +64,16 @@ pub async fn serve(args: ServeArgs) -> CliResult {
             )));
         }
     }
+    let sandbox = args.sandbox.then_some(args.data);
+    let backend = Backend::new(sandbox, args.config.as_deref()).await?;
     let options = ServerOptions {
         read_only: args.read_only,
         tools: args.tools,
         confirm: args.confirm,
         confirm_ttl: Some(Duration::from_secs(args.confirm_ttl)),
         audit_log: args.audit_log,
+        policy: backend.policy.clone(),
     };
-    let sandbox = args.sandbox.then_some(args.data);
-    let backend = Backend::new(sandbox, args.config.as_deref()).await?;
     let server = TanzuMcp::new(backend.systems.clone(), &options).map_err(|e| {
         Failure::usage(format!("cannot open the audit log: {e}; check --audit-log"))
     })?;
@@ -161,7 +162,11 @@ pub async fn call(args: CallArgs) -> CliResult {
     }
     let sandbox = args.sandbox.then_some(DataSet::Demo);
     let backend = Backend::new(sandbox, args.config.as_deref()).await?;
-    let server = TanzuMcp::new(backend.systems.clone(), &ServerOptions::default())
+    let options = ServerOptions {
+        policy: backend.policy.clone(),
+        ..ServerOptions::default()
+    };
+    let server = TanzuMcp::new(backend.systems.clone(), &options)
         .map_err(|e| Failure::other(e.to_string()))?;
     let result = server::call::call(server, &args.tool, arguments, args.yes)
         .await

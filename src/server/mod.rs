@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::Systems;
 use crate::access::audit::AuditLog;
+use crate::access::policy::WritePolicy;
 pub use approval::ConfirmMode;
 use approval::{Approvals, DEFAULT_TOKEN_TTL};
 
@@ -50,6 +51,8 @@ pub struct ServerOptions {
     /// How long a confirmation token stays valid (`--confirm token`); default 300 s.
     pub confirm_ttl: Option<std::time::Duration>,
     pub audit_log: Option<PathBuf>,
+    /// Which writes need a human (`[policy]` in the configuration).
+    pub policy: WritePolicy,
 }
 
 /// State shared by every session of one server process.
@@ -57,6 +60,7 @@ pub(crate) struct Shared {
     pub systems: Systems,
     pub approvals: Approvals,
     pub audit: AuditLog,
+    pub policy: Arc<WritePolicy>,
 }
 
 /// The MCP server. Cheap to clone: one per session over HTTP, sharing [`Shared`].
@@ -79,6 +83,7 @@ impl TanzuMcp {
                 options.confirm_ttl.unwrap_or(DEFAULT_TOKEN_TTL),
             ),
             audit,
+            policy: Arc::new(options.policy.clone()),
         };
         Ok(TanzuMcp {
             shared: Arc::new(shared),

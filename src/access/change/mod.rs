@@ -107,6 +107,38 @@ pub enum Outcome<P> {
     },
 }
 
+/// Why a plan did not run for want of a human's approval.
+#[derive(Debug)]
+pub enum Unapproved<P> {
+    /// Waiting for the answer in a later call.
+    Pending { pending: P, plan_changed: bool },
+    /// Nobody can be asked through this client.
+    CannotAsk(String),
+    /// Declined, or the approval was not valid.
+    Refused(String),
+    /// The plan changed every time it was approved.
+    KeptChanging,
+}
+
+impl<P> Outcome<P> {
+    /// Split off the outcomes in which nothing ran for want of an approval.
+    pub fn approved(self) -> Result<Outcome<P>, Unapproved<P>> {
+        match self {
+            Outcome::Pending {
+                pending,
+                plan_changed,
+            } => Err(Unapproved::Pending {
+                pending,
+                plan_changed,
+            }),
+            Outcome::CannotAsk(why) => Err(Unapproved::CannotAsk(why)),
+            Outcome::Refused(why) => Err(Unapproved::Refused(why)),
+            Outcome::KeptChanging => Err(Unapproved::KeptChanging),
+            other => Ok(other),
+        }
+    }
+}
+
 /// The plan that was shown or run, and how it ended.
 #[derive(Debug)]
 pub struct Report<A, P> {

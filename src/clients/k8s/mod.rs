@@ -29,7 +29,9 @@ use tracing::Instrument;
 
 use super::http::error_chain;
 use super::retry::{self, ClientOptions, Decision, Idempotency};
-use crate::access::ports::{BackendResult, ClusterRbac, RbacBinding, Subject, SubjectRemoval};
+use crate::access::ports::{
+    BackendResult, ClusterRbac, PolicyRule, RbacBinding, Subject, SubjectRemoval,
+};
 use crate::config::TapClusterConfig;
 pub use error::K8sError;
 use error::{convert, outcome_of};
@@ -270,6 +272,29 @@ impl K8sRbac {
         self.list_names::<Namespace>(cluster).await
     }
 
+    /// The rules of one ClusterRole, for the write policy.
+    #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
+    pub async fn cluster_role_rules(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> Result<Vec<PolicyRule>, K8sError> {
+        let api: Api<ClusterRole> = Api::all(self.client(cluster)?.clone());
+        let role = self
+            .with_retries("get", Idempotency::Idempotent, || api.get(name))
+            .await?;
+        Ok(role
+            .rules
+            .unwrap_or_default()
+            .into_iter()
+            .map(|rule| PolicyRule {
+                api_groups: rule.api_groups.unwrap_or_default(),
+                resources: rule.resources.unwrap_or_default(),
+                verbs: rule.verbs,
+            })
+            .collect())
+    }
+
     /// The names of every object of a cluster-wide kind.
     async fn list_names<K>(&self, cluster: &str) -> Result<Vec<String>, K8sError>
     where
@@ -498,6 +523,16 @@ impl ClusterRbac for K8sRbac {
         K8sRbac::cluster_roles(self, cluster)
             .await
             .map_err(|e| e.into_backend(format!("list cluster roles on '{cluster}'")))
+    }
+
+    async fn cluster_role_rules(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> BackendResult<Vec<PolicyRule>> {
+        K8sRbac::cluster_role_rules(self, cluster, name)
+            .await
+            .map_err(|e| e.into_backend(format!("read ClusterRole '{name}' on '{cluster}'")))
     }
 
     async fn namespaces(&self, cluster: &str) -> BackendResult<Vec<String>> {

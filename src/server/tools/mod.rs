@@ -84,3 +84,45 @@ impl<'a> CallGate<'a> {
         self.progress.finish().await;
     }
 }
+
+/// How a write that did not run for want of a human's approval is shown: the message says
+/// what to do and a token goes where the tool's result has room for one. `Err` carries an
+/// input-required result to return as it is (2026-07-28 clients); `Ok(is_error)` otherwise.
+pub(crate) fn explain_unapproved(
+    tool: &str,
+    unapproved: crate::access::change::Unapproved<Pending>,
+    message: &mut String,
+    token: &mut Option<String>,
+) -> Result<bool, rmcp::model::InputRequiredResult> {
+    use crate::access::change::Unapproved;
+    match unapproved {
+        Unapproved::Pending {
+            pending: Pending::InputRequired(request),
+            ..
+        } => Err(request),
+        Unapproved::Pending {
+            pending: Pending::Token(issued),
+            ..
+        } => {
+            message.push_str(&format!(
+                ". To run exactly this plan, call {tool} again with the same arguments and confirm = the confirmation_token (single use)"
+            ));
+            *token = Some(issued);
+            Ok(false)
+        }
+        Unapproved::CannotAsk(why) => {
+            message.push_str(&format!(
+                ". {why}: use a client that supports elicitation, or run `tanzu-mcp call {tool}` in a terminal"
+            ));
+            Ok(true)
+        }
+        Unapproved::Refused(why) => {
+            message.push_str(&format!(". The approval was refused: {why}"));
+            Ok(true)
+        }
+        Unapproved::KeptChanging => {
+            message.push_str(". The plan kept changing while the human decided; call again");
+            Ok(true)
+        }
+    }
+}
