@@ -44,7 +44,7 @@ use super::state::AppState;
 pub use error::TmcError;
 
 pub fn routes(state: AppState) -> Router<AppState> {
-    // The parameter names tell [`ScopePath`] which scope a path names.
+    // The route templates are part of the wire (request statistics and faults key on them).
     let policy = || {
         get(policy::get_policy)
             .patch(policy::patch_policy)
@@ -52,13 +52,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
     };
     Router::new()
         .route("/v1alpha1/organization:iam", policy())
-        .route("/v1alpha1/clustergroups:iam/{cluster_group}", policy())
-        .route("/v1alpha1/clusters:iam/{cluster}", policy())
+        .route("/v1alpha1/clustergroups:iam/{name}", policy())
+        .route("/v1alpha1/clusters:iam/{name}", policy())
         .route(
-            "/v1alpha1/clusters/{cluster}/namespaces:iam/{namespace}",
+            "/v1alpha1/clusters/{cluster}/namespaces:iam/{name}",
             policy(),
         )
-        .route("/v1alpha1/workspaces:iam/{workspace}", policy())
+        .route("/v1alpha1/workspaces:iam/{name}", policy())
         .route("/v1alpha1/clusters", get(listing::list_clusters))
         .route("/v1alpha1/clusters/{name}", get(listing::get_cluster))
         .route("/v1alpha1/clustergroups", get(listing::list_cluster_groups))

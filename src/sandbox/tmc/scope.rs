@@ -2,7 +2,7 @@
 //! the check that the resource exists, and the chain of scopes a policy is inherited from.
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequestParts, MatchedPath, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,16 +10,14 @@ use serde::Deserialize;
 use super::error::{TmcError, TmcResult};
 use crate::sandbox::state::{PolicyScope, TmcObject, World};
 
-/// The scope an IAM policy path names, taken from its parameters (see the routes in the
-/// parent module): none for the organization, else exactly one of these shapes.
+/// The scope an IAM policy path names, from the matched route and its parameters: none for
+/// the organization, `{name}` for the others and also `{cluster}` for a namespace.
 pub(super) struct ScopePath(pub(super) PolicyScope);
 
 #[derive(Deserialize, Default)]
 struct ScopeParams {
-    cluster_group: Option<String>,
     cluster: Option<String>,
-    namespace: Option<String>,
-    workspace: Option<String>,
+    name: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ScopePath {
@@ -32,25 +30,27 @@ impl<S: Send + Sync> FromRequestParts<S> for ScopePath {
             Err(PathRejection::MissingPathParams(_)) => ScopeParams::default(),
             Err(rejection) => return Err(rejection.into_response()),
         };
-        let scope = match params {
-            ScopeParams {
-                cluster: Some(cluster),
-                namespace: Some(name),
-                ..
-            } => PolicyScope::Namespace { cluster, name },
-            ScopeParams {
-                cluster: Some(name),
-                ..
-            } => PolicyScope::Cluster(name),
-            ScopeParams {
-                cluster_group: Some(name),
-                ..
-            } => PolicyScope::ClusterGroup(name),
-            ScopeParams {
-                workspace: Some(name),
-                ..
-            } => PolicyScope::Workspace(name),
-            _ => PolicyScope::Organization,
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str)
+            .unwrap_or_default();
+        let resource = route.strip_prefix("/v1alpha1/").unwrap_or_default();
+        let scope = match (resource.split(':').next(), params) {
+            (Some("organization"), _) => PolicyScope::Organization,
+            (Some("clustergroups"), ScopeParams { name: Some(n), .. }) => {
+                PolicyScope::ClusterGroup(n)
+            }
+            (Some("clusters"), ScopeParams { name: Some(n), .. }) => PolicyScope::Cluster(n),
+            (Some("workspaces"), ScopeParams { name: Some(n), .. }) => PolicyScope::Workspace(n),
+            (
+                _,
+                ScopeParams {
+                    cluster: Some(cluster),
+                    name: Some(name),
+                },
+            ) if resource.contains("/namespaces:iam/") => PolicyScope::Namespace { cluster, name },
+            _ => return Err(TmcError::not_found(format!("{route} not found")).into_response()),
         };
         Ok(ScopePath(scope))
     }
