@@ -12,9 +12,8 @@ use super::binding::{
 use super::path::Location;
 use super::table::{BINDING_COLUMNS, binding_row, list_response};
 use super::{cluster, cluster_mut, created, ok};
-use crate::sandbox::k8s_api::{
-    KubeError, KubeResult, RequestQuery, apply_patch, decode, deleted_status, page,
-};
+use crate::sandbox::k8s_api::{KubeError, KubeResult, RequestQuery, decode, deleted_status, page};
+use crate::sandbox::k8s_patch::apply_patch;
 use crate::sandbox::k8s_proto;
 use crate::sandbox::state::{AppState, KubeCluster, World};
 
