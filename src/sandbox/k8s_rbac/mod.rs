@@ -19,7 +19,6 @@ mod store;
 mod table;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +29,7 @@ use serde::Serialize;
 use super::auth;
 use super::k8s_api::{KubeError, KubeResult, RequestQuery, ResourceKind};
 use super::state::{AppState, KubeCluster, World};
-use path::{BindingKind, BindingPath};
+use path::{BindingKind, BindingPath, BindingRequest};
 
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -141,62 +140,22 @@ async fn list(
     )
 }
 
-async fn create(
-    State(state): State<AppState>,
-    path: BindingPath,
-    Query(query): Query<RequestQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let namespace = path.namespace.as_deref();
-    for_kind!(
-        path,
-        create_binding(&state, &path.cluster, namespace, &query, &headers, &body)
-    )
+async fn create(State(state): State<AppState>, request: BindingRequest) -> Reply {
+    for_kind!(request.path, create_binding(&state, &request))
 }
 
 async fn read(State(state): State<AppState>, path: BindingPath) -> Reply {
     for_kind!(path, get_binding(&state, &path.cluster, &path.location()))
 }
 
-async fn update(
-    State(state): State<AppState>,
-    path: BindingPath,
-    Query(query): Query<RequestQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let at = path.location();
-    for_kind!(
-        path,
-        update_binding(&state, &path.cluster, &at, &query, &headers, &body)
-    )
+async fn update(State(state): State<AppState>, request: BindingRequest) -> Reply {
+    for_kind!(request.path, update_binding(&state, &request))
 }
 
-async fn patch(
-    State(state): State<AppState>,
-    path: BindingPath,
-    Query(query): Query<RequestQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let at = path.location();
-    for_kind!(
-        path,
-        patch_binding(&state, &path.cluster, &at, &query, &headers, &body)
-    )
+async fn patch(State(state): State<AppState>, request: BindingRequest) -> Reply {
+    for_kind!(request.path, patch_binding(&state, &request))
 }
 
-async fn delete(
-    State(state): State<AppState>,
-    path: BindingPath,
-    Query(query): Query<RequestQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let at = path.location();
-    for_kind!(
-        path,
-        delete_binding(&state, &path.cluster, &at, &query, &headers, &body)
-    )
+async fn delete(State(state): State<AppState>, request: BindingRequest) -> Reply {
+    for_kind!(request.path, delete_binding(&state, &request))
 }

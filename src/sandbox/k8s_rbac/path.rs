@@ -1,12 +1,14 @@
 //! The [`BindingPath`] extractor: which binding type, cluster, namespace and name a
 //! ClusterRoleBinding or RoleBinding path names, collection or item.
 
-use axum::extract::{FromRequestParts, MatchedPath, Path};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Query, Request};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::sandbox::k8s_api::KubeError;
+use crate::sandbox::k8s_api::{KubeError, RequestQuery};
 use crate::sandbox::state::KubeCluster;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,37 @@ impl<S: Send + Sync> FromRequestParts<S> for BindingPath {
             cluster: params.cluster,
             namespace: params.namespace,
             name: params.name,
+        })
+    }
+}
+
+/// What a write carries: the path, `?dryRun=` and friends, the headers (content type) and
+/// the body, extracted in that order as the handlers once did one by one.
+pub(super) struct BindingRequest {
+    pub(super) path: BindingPath,
+    pub(super) query: RequestQuery,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for BindingRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let path = BindingPath::from_request_parts(&mut parts, state).await?;
+        let Query(query) = Query::<RequestQuery>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(BindingRequest {
+            path,
+            query,
+            headers,
+            body,
         })
     }
 }

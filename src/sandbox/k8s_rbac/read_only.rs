@@ -1,15 +1,18 @@
 //! The read-only kinds beside the bindings: ClusterRoles and Namespaces, listed and read.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::api::rbac::v1::ClusterRole;
-use serde_json::json;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{ListableResource, Metadata};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::table::list_response;
 use super::{CLUSTER_ROLES, NAMESPACES, Reply, cluster, ok};
-use crate::sandbox::k8s_api::{Column, KubeError, RequestQuery, age, page};
-use crate::sandbox::state::AppState;
+use crate::sandbox::k8s_api::{Column, KubeError, RequestQuery, ResourceKind, age, page};
+use crate::sandbox::state::{AppState, KubeCluster};
 
 const CLUSTER_ROLE_COLUMNS: &[Column] = &[
     Column {
@@ -32,17 +35,11 @@ pub(super) async fn list_cluster_roles(
 ) -> Reply {
     let world = state.world();
     let cluster = cluster(&world, &cluster_name)?;
-    let page = page(
+    list(
+        cluster,
         &cluster.cluster_roles,
-        "",
         &query,
-        cluster.revision,
-        |r: &ClusterRole| &r.metadata,
-    )?;
-    Ok(list_response(
         &headers,
-        page,
-        cluster.revision,
         CLUSTER_ROLE_COLUMNS,
         |r| {
             let created = r
@@ -56,7 +53,7 @@ pub(super) async fn list_cluster_roles(
                 json!(created),
             ]
         },
-    ))
+    )
 }
 
 pub(super) async fn get_cluster_role(
@@ -64,11 +61,8 @@ pub(super) async fn get_cluster_role(
     Path((cluster_name, name)): Path<(String, String)>,
 ) -> Reply {
     let world = state.world();
-    let role = cluster(&world, &cluster_name)?
-        .cluster_roles
-        .get(&name)
-        .ok_or_else(|| KubeError::not_found(&CLUSTER_ROLES, &name))?;
-    Ok(ok(role))
+    let roles = &cluster(&world, &cluster_name)?.cluster_roles;
+    get(roles, &CLUSTER_ROLES, &name)
 }
 
 const NAMESPACE_COLUMNS: &[Column] = &[
@@ -97,17 +91,11 @@ pub(super) async fn list_namespaces(
 ) -> Reply {
     let world = state.world();
     let cluster = cluster(&world, &cluster_name)?;
-    let page = page(
+    list(
+        cluster,
         &cluster.namespaces,
-        "",
         &query,
-        cluster.revision,
-        |n: &Namespace| &n.metadata,
-    )?;
-    Ok(list_response(
         &headers,
-        page,
-        cluster.revision,
         NAMESPACE_COLUMNS,
         |n| {
             let phase = n
@@ -121,7 +109,7 @@ pub(super) async fn list_namespaces(
                 json!(age(n.metadata.creation_timestamp.as_ref())),
             ]
         },
-    ))
+    )
 }
 
 pub(super) async fn get_namespace(
@@ -129,9 +117,30 @@ pub(super) async fn get_namespace(
     Path((cluster_name, name)): Path<(String, String)>,
 ) -> Reply {
     let world = state.world();
-    let namespace = cluster(&world, &cluster_name)?
-        .namespaces
-        .get(&name)
-        .ok_or_else(|| KubeError::not_found(&NAMESPACES, &name))?;
-    Ok(ok(namespace))
+    let namespaces = &cluster(&world, &cluster_name)?.namespaces;
+    get(namespaces, &NAMESPACES, &name)
+}
+
+/// A page of one kind of `cluster`'s objects, as a list or a Table of `columns`.
+fn list<T>(
+    cluster: &KubeCluster,
+    objects: &BTreeMap<String, T>,
+    query: &RequestQuery,
+    headers: &HeaderMap,
+    columns: &[Column],
+    row: impl Fn(&T) -> Vec<Value>,
+) -> Reply
+where
+    T: Clone + Serialize + ListableResource + Metadata<Ty = ObjectMeta>,
+{
+    let page = page(objects, "", query, cluster.revision, |o: &T| o.metadata())?;
+    Ok(list_response(headers, page, cluster.revision, columns, row))
+}
+
+/// One object by name, or the API server's 404 for that kind.
+fn get<T: Serialize>(objects: &BTreeMap<String, T>, kind: &ResourceKind, name: &str) -> Reply {
+    let object = objects
+        .get(name)
+        .ok_or_else(|| KubeError::not_found(kind, name))?;
+    Ok(ok(object))
 }

@@ -9,7 +9,7 @@ use super::binding::{
     Binding, check_namespace_of_body, decode_object, is_protobuf, require_namespace, stamp_new,
     validate,
 };
-use super::path::Location;
+use super::path::{BindingRequest, Location};
 use super::table::{BINDING_COLUMNS, binding_row, list_response};
 use super::{cluster, cluster_mut, created, ok};
 use crate::sandbox::k8s_api::{KubeError, KubeResult, RequestQuery, decode, deleted_status, page};
@@ -19,12 +19,15 @@ use crate::sandbox::state::{AppState, KubeCluster, World};
 
 pub(super) fn create_binding<B: Binding>(
     state: &AppState,
-    cluster_name: &str,
-    namespace: Option<&str>,
-    query: &RequestQuery,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: &BindingRequest,
 ) -> KubeResult<Response> {
+    let BindingRequest {
+        path,
+        query,
+        headers,
+        body,
+    } = request;
+    let (cluster_name, namespace) = (path.cluster.as_str(), path.namespace.as_deref());
     let mut object: B = decode_object(headers, body)?;
     let name = object.metadata().name.clone().unwrap_or_default();
     let at = Location {
@@ -122,12 +125,15 @@ fn replace_binding<B: Binding>(
 
 pub(super) fn update_binding<B: Binding>(
     state: &AppState,
-    cluster_name: &str,
-    at: &Location,
-    query: &RequestQuery,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: &BindingRequest,
 ) -> KubeResult<Response> {
+    let BindingRequest {
+        path,
+        query,
+        headers,
+        body,
+    } = request;
+    let (cluster_name, at) = (path.cluster.as_str(), &path.location());
     let object: B = decode_object(headers, body)?;
     let body_name = object.metadata().name.clone().unwrap_or_default();
     if body_name != at.name {
@@ -148,19 +154,22 @@ pub(super) fn update_binding<B: Binding>(
             // RBAC objects allow create-on-update. Creating takes the lock itself; a writer
             // that wins in between turns this into a 409 AlreadyExists, as on a real server.
             drop(world);
-            create_binding::<B>(state, cluster_name, at.namespace, query, headers, body)
+            create_binding::<B>(state, request)
         }
     }
 }
 
 pub(super) fn patch_binding<B: Binding>(
     state: &AppState,
-    cluster_name: &str,
-    at: &Location,
-    query: &RequestQuery,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: &BindingRequest,
 ) -> KubeResult<Response> {
+    let BindingRequest {
+        path,
+        query,
+        headers,
+        body,
+    } = request;
+    let (cluster_name, at) = (path.cluster.as_str(), &path.location());
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -197,12 +206,15 @@ struct DeleteOptions {
 
 pub(super) fn delete_binding<B: Binding>(
     state: &AppState,
-    cluster_name: &str,
-    at: &Location,
-    query: &RequestQuery,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: &BindingRequest,
 ) -> KubeResult<Response> {
+    let BindingRequest {
+        path,
+        query,
+        headers,
+        body,
+    } = request;
+    let (cluster_name, at) = (path.cluster.as_str(), &path.location());
     let options: DeleteOptions = if body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else if is_protobuf(headers) {
