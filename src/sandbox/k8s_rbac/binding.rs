@@ -30,39 +30,40 @@ pub(super) trait Binding:
     fn store_mut(cluster: &mut KubeCluster) -> &mut BTreeMap<String, Self>;
 }
 
-impl Binding for ClusterRoleBinding {
-    const RESOURCE: ResourceKind = CLUSTER_ROLE_BINDINGS;
-    const ROLE_KINDS: &'static [&'static str] = &["ClusterRole"];
-    fn role_ref(&self) -> &RoleRef {
-        &self.role_ref
-    }
-    fn subjects(&self) -> &[Subject] {
-        self.subjects.as_deref().unwrap_or_default()
-    }
-    fn store(cluster: &KubeCluster) -> &BTreeMap<String, Self> {
-        &cluster.cluster_role_bindings
-    }
-    fn store_mut(cluster: &mut KubeCluster) -> &mut BTreeMap<String, Self> {
-        &mut cluster.cluster_role_bindings
-    }
+/// The two types share field names; only the resource, role kinds and store differ.
+macro_rules! impl_binding {
+    ($type:ty, $resource:expr, $role_kinds:expr, $store:ident) => {
+        impl Binding for $type {
+            const RESOURCE: ResourceKind = $resource;
+            const ROLE_KINDS: &'static [&'static str] = $role_kinds;
+            fn role_ref(&self) -> &RoleRef {
+                &self.role_ref
+            }
+            fn subjects(&self) -> &[Subject] {
+                self.subjects.as_deref().unwrap_or_default()
+            }
+            fn store(cluster: &KubeCluster) -> &BTreeMap<String, Self> {
+                &cluster.$store
+            }
+            fn store_mut(cluster: &mut KubeCluster) -> &mut BTreeMap<String, Self> {
+                &mut cluster.$store
+            }
+        }
+    };
 }
 
-impl Binding for RoleBinding {
-    const RESOURCE: ResourceKind = ROLE_BINDINGS;
-    const ROLE_KINDS: &'static [&'static str] = &["ClusterRole", "Role"];
-    fn role_ref(&self) -> &RoleRef {
-        &self.role_ref
-    }
-    fn subjects(&self) -> &[Subject] {
-        self.subjects.as_deref().unwrap_or_default()
-    }
-    fn store(cluster: &KubeCluster) -> &BTreeMap<String, Self> {
-        &cluster.role_bindings
-    }
-    fn store_mut(cluster: &mut KubeCluster) -> &mut BTreeMap<String, Self> {
-        &mut cluster.role_bindings
-    }
-}
+impl_binding!(
+    ClusterRoleBinding,
+    CLUSTER_ROLE_BINDINGS,
+    &["ClusterRole"],
+    cluster_role_bindings
+);
+impl_binding!(
+    RoleBinding,
+    ROLE_BINDINGS,
+    &["ClusterRole", "Role"],
+    role_bindings
+);
 
 /// The API server's validation of a binding, reduced to what matters for RBAC.
 pub(super) fn validate<B: Binding>(binding: &B, name: &str) -> KubeResult<()> {

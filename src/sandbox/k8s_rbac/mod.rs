@@ -23,7 +23,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
 use serde::Serialize;
 
 use super::auth;
@@ -33,26 +34,23 @@ use path::{BindingKind, BindingPath, BindingRequest};
 
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
-pub const CLUSTER_ROLE_BINDINGS: ResourceKind = ResourceKind {
-    plural: "clusterrolebindings",
-    group: RBAC_GROUP,
-    kind: "ClusterRoleBinding",
-};
-pub const ROLE_BINDINGS: ResourceKind = ResourceKind {
-    plural: "rolebindings",
-    group: RBAC_GROUP,
-    kind: "RoleBinding",
-};
-pub const CLUSTER_ROLES: ResourceKind = ResourceKind {
-    plural: "clusterroles",
-    group: RBAC_GROUP,
-    kind: "ClusterRole",
-};
+pub const CLUSTER_ROLE_BINDINGS: ResourceKind =
+    rbac_kind("clusterrolebindings", "ClusterRoleBinding");
+pub const ROLE_BINDINGS: ResourceKind = rbac_kind("rolebindings", "RoleBinding");
+pub const CLUSTER_ROLES: ResourceKind = rbac_kind("clusterroles", "ClusterRole");
 pub const NAMESPACES: ResourceKind = ResourceKind {
     plural: "namespaces",
     group: "",
     kind: "Namespace",
 };
+
+const fn rbac_kind(plural: &'static str, kind: &'static str) -> ResourceKind {
+    ResourceKind {
+        plural,
+        group: RBAC_GROUP,
+        kind,
+    }
+}
 
 const RBAC: &str = "/k8s/{cluster}/apis/rbac.authorization.k8s.io/v1";
 
@@ -73,19 +71,19 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(
             &format!("{RBAC}/clusterroles"),
-            get(read_only::list_cluster_roles),
+            get(read_only::list::<ClusterRole>),
         )
         .route(
             &format!("{RBAC}/clusterroles/{{name}}"),
-            get(read_only::get_cluster_role),
+            get(read_only::get::<ClusterRole>),
         )
         .route(
             "/k8s/{cluster}/api/v1/namespaces",
-            get(read_only::list_namespaces),
+            get(read_only::list::<Namespace>),
         )
         .route(
             "/k8s/{cluster}/api/v1/namespaces/{name}",
-            get(read_only::get_namespace),
+            get(read_only::get::<Namespace>),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -115,7 +113,7 @@ fn ok<T: Serialize>(object: &T) -> Response {
 // ---------------------------------------------------------------------------------------------
 // One handler per verb, for both binding types
 
-type Reply = KubeResult<Response>;
+pub(super) type Reply = KubeResult<Response>;
 
 /// Run the generic store operation `op` for the binding type the path names.
 macro_rules! for_kind {

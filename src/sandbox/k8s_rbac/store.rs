@@ -11,23 +11,15 @@ use super::binding::{
 };
 use super::path::{BindingRequest, Location};
 use super::table::{BINDING_COLUMNS, binding_row, list_response};
-use super::{cluster, cluster_mut, created, ok};
+use super::{Reply, cluster, cluster_mut, created, ok};
 use crate::sandbox::k8s_api::{KubeError, KubeResult, RequestQuery, decode, deleted_status, page};
 use crate::sandbox::k8s_patch::apply_patch;
 use crate::sandbox::k8s_proto;
 use crate::sandbox::state::{AppState, KubeCluster, World};
 
-pub(super) fn create_binding<B: Binding>(
-    state: &AppState,
-    request: &BindingRequest,
-) -> KubeResult<Response> {
-    let BindingRequest {
-        path,
-        query,
-        headers,
-        body,
-    } = request;
-    let (cluster_name, namespace) = (path.cluster.as_str(), path.namespace.as_deref());
+pub(super) fn create_binding<B: Binding>(state: &AppState, req: &BindingRequest) -> Reply {
+    let (cluster_name, namespace) = (req.path.cluster.as_str(), req.path.namespace.as_deref());
+    let (query, headers, body) = (&req.query, &req.headers, &req.body[..]);
     let mut object: B = decode_object(headers, body)?;
     let name = object.metadata().name.clone().unwrap_or_default();
     let at = Location {
@@ -123,17 +115,9 @@ fn replace_binding<B: Binding>(
     Ok(object)
 }
 
-pub(super) fn update_binding<B: Binding>(
-    state: &AppState,
-    request: &BindingRequest,
-) -> KubeResult<Response> {
-    let BindingRequest {
-        path,
-        query,
-        headers,
-        body,
-    } = request;
-    let (cluster_name, at) = (path.cluster.as_str(), &path.location());
+pub(super) fn update_binding<B: Binding>(state: &AppState, req: &BindingRequest) -> Reply {
+    let (cluster_name, at) = (req.path.cluster.as_str(), &req.path.location());
+    let (query, headers, body) = (&req.query, &req.headers, &req.body[..]);
     let object: B = decode_object(headers, body)?;
     let body_name = object.metadata().name.clone().unwrap_or_default();
     if body_name != at.name {
@@ -154,22 +138,14 @@ pub(super) fn update_binding<B: Binding>(
             // RBAC objects allow create-on-update. Creating takes the lock itself; a writer
             // that wins in between turns this into a 409 AlreadyExists, as on a real server.
             drop(world);
-            create_binding::<B>(state, request)
+            create_binding::<B>(state, req)
         }
     }
 }
 
-pub(super) fn patch_binding<B: Binding>(
-    state: &AppState,
-    request: &BindingRequest,
-) -> KubeResult<Response> {
-    let BindingRequest {
-        path,
-        query,
-        headers,
-        body,
-    } = request;
-    let (cluster_name, at) = (path.cluster.as_str(), &path.location());
+pub(super) fn patch_binding<B: Binding>(state: &AppState, req: &BindingRequest) -> Reply {
+    let (cluster_name, at) = (req.path.cluster.as_str(), &req.path.location());
+    let (query, headers, body) = (&req.query, &req.headers, &req.body[..]);
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -204,17 +180,9 @@ struct DeleteOptions {
     preconditions: Option<Preconditions>,
 }
 
-pub(super) fn delete_binding<B: Binding>(
-    state: &AppState,
-    request: &BindingRequest,
-) -> KubeResult<Response> {
-    let BindingRequest {
-        path,
-        query,
-        headers,
-        body,
-    } = request;
-    let (cluster_name, at) = (path.cluster.as_str(), &path.location());
+pub(super) fn delete_binding<B: Binding>(state: &AppState, req: &BindingRequest) -> Reply {
+    let (cluster_name, at) = (req.path.cluster.as_str(), &req.path.location());
+    let (query, headers, body) = (&req.query, &req.headers, &req.body[..]);
     let options: DeleteOptions = if body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else if is_protobuf(headers) {

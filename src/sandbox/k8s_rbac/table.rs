@@ -12,37 +12,22 @@ use super::binding::Binding;
 use super::ok;
 use crate::sandbox::k8s_api::{Column, Page, age, table, wants_table};
 
+/// A Table column; priority 1 columns show with `-o wide` only.
+pub(super) const fn column(name: &'static str, description: &'static str, priority: u8) -> Column {
+    Column {
+        name,
+        description,
+        priority,
+    }
+}
+
 pub(super) const BINDING_COLUMNS: &[Column] = &[
-    Column {
-        name: "Name",
-        description: "Name must be unique within a namespace.",
-        priority: 0,
-    },
-    Column {
-        name: "Role",
-        description: "RoleRef references a Role or ClusterRole.",
-        priority: 0,
-    },
-    Column {
-        name: "Age",
-        description: "CreationTimestamp of the object.",
-        priority: 0,
-    },
-    Column {
-        name: "Users",
-        description: "Users in the binding.",
-        priority: 1,
-    },
-    Column {
-        name: "Groups",
-        description: "Groups in the binding.",
-        priority: 1,
-    },
-    Column {
-        name: "ServiceAccounts",
-        description: "ServiceAccounts in the binding.",
-        priority: 1,
-    },
+    column("Name", "Name must be unique within a namespace.", 0),
+    column("Role", "RoleRef references a Role or ClusterRole.", 0),
+    column("Age", "CreationTimestamp of the object.", 0),
+    column("Users", "Users in the binding.", 1),
+    column("Groups", "Groups in the binding.", 1),
+    column("ServiceAccounts", "ServiceAccounts in the binding.", 1),
 ];
 
 pub(super) fn binding_row<B: Binding>(binding: &B) -> Vec<Value> {
