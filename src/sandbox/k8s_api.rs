@@ -1,5 +1,5 @@
 //! What every simulated Kubernetes endpoint shares: `Status` errors, list paging with `limit`
-//! and `continue`, field and label selectors, patches, and the server-side `Table` kubectl asks
+//! and `continue`, field and label selectors, and the server-side `Table` kubectl asks
 //! for when it prints.
 //!
 //! Objects are k8s-openapi types, so their JSON is the API server's; Table and patch documents
@@ -59,7 +59,11 @@ pub struct KubeError {
 }
 
 impl KubeError {
-    fn new(status: StatusCode, reason: &'static str, message: impl Into<String>) -> KubeError {
+    pub(super) fn new(
+        status: StatusCode,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> KubeError {
         KubeError {
             status,
             reason,
@@ -460,142 +464,4 @@ pub fn age(created: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time
         s if s < 86_400 * 365 * 2 => format!("{}d", s / 86_400),
         s => format!("{}y", s / (86_400 * 365)),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Patches
-
-/// Apply a PATCH body to `current` according to its content type.
-pub fn apply_patch(current: Value, content_type: &str, body: &[u8]) -> KubeResult<Value> {
-    let media = content_type.split(';').next().unwrap_or_default().trim();
-    match media {
-        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
-            // RBAC types declare no patch strategies, so a strategic merge is a merge patch.
-            let patch: Value = decode(body)?;
-            let mut target = current;
-            merge_patch(&mut target, &patch);
-            Ok(target)
-        }
-        "application/json-patch+json" => {
-            let ops: Vec<Value> = decode(body)?;
-            let mut target = current;
-            for op in &ops {
-                json_patch_op(&mut target, op)?;
-            }
-            Ok(target)
-        }
-        other => Err(KubeError::unsupported_media_type(other)),
-    }
-}
-
-/// RFC 7386.
-fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(serde_json::Map::new());
-    }
-    if let Value::Object(map) = target {
-        for (key, value) in patch {
-            if value.is_null() {
-                map.remove(key);
-            } else {
-                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
-            }
-        }
-    }
-}
-
-/// One RFC 6902 operation: add, remove, replace and test (what clients use on bindings).
-fn json_patch_op(target: &mut Value, op: &Value) -> KubeResult<()> {
-    let kind = op["op"].as_str().unwrap_or_default();
-    let path = op["path"]
-        .as_str()
-        .ok_or_else(|| KubeError::bad_request("json patch operation without a path"))?;
-    let failed = |why: &str| {
-        KubeError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Invalid",
-            format!(
-                "the server rejected our request due to an error in our request: {kind} {path}: {why}"
-            ),
-        )
-    };
-    let (parent_path, last) = match path.rfind('/') {
-        Some(i) => (&path[..i], unescape_pointer(&path[i + 1..])),
-        None => return Err(failed("invalid JSON pointer")),
-    };
-    match kind {
-        "test" => {
-            let actual = target.pointer(path).ok_or_else(|| failed("no such path"))?;
-            if *actual == op["value"] {
-                Ok(())
-            } else {
-                Err(failed("test failed"))
-            }
-        }
-        "replace" => {
-            let slot = target
-                .pointer_mut(path)
-                .ok_or_else(|| failed("no such path"))?;
-            *slot = op["value"].clone();
-            Ok(())
-        }
-        "remove" => {
-            let parent = target
-                .pointer_mut(parent_path)
-                .ok_or_else(|| failed("no such path"))?;
-            match parent {
-                Value::Object(map) => map
-                    .remove(&last)
-                    .map(|_| ())
-                    .ok_or_else(|| failed("no such key")),
-                Value::Array(items) => {
-                    let index: usize = last.parse().map_err(|_| failed("bad index"))?;
-                    if index < items.len() {
-                        items.remove(index);
-                        Ok(())
-                    } else {
-                        Err(failed("index out of range"))
-                    }
-                }
-                _ => Err(failed("parent is not a container")),
-            }
-        }
-        "add" => {
-            let parent = target
-                .pointer_mut(parent_path)
-                .ok_or_else(|| failed("no such path"))?;
-            let value = op["value"].clone();
-            match parent {
-                Value::Object(map) => {
-                    map.insert(last, value);
-                    Ok(())
-                }
-                Value::Array(items) if last == "-" => {
-                    items.push(value);
-                    Ok(())
-                }
-                Value::Array(items) => {
-                    let index: usize = last.parse().map_err(|_| failed("bad index"))?;
-                    if index <= items.len() {
-                        items.insert(index, value);
-                        Ok(())
-                    } else {
-                        Err(failed("index out of range"))
-                    }
-                }
-                _ => Err(failed("parent is not a container")),
-            }
-        }
-        _ => Err(KubeError::bad_request(format!(
-            "json patch operation {kind:?} is not supported by the sandbox"
-        ))),
-    }
-}
-
-fn unescape_pointer(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
 }

@@ -6,10 +6,10 @@
 //! real services' (see API_NOTES.md), so clients built against it work unchanged against Tanzu.
 //!
 //! Layout: [`state`] (the world behind one lock), [`data`] (the data sets), [`auth`] (tokens),
-//! [`csp`], [`tmc`], [`k8s_discovery`] and [`k8s_rbac`] (the three systems; [`k8s_api`] and
-//! [`k8s_proto`] hold what the Kubernetes endpoints share), [`control`] (the `/_sandbox` API),
-//! [`faults`] (injected faults and request statistics) and [`listener`] (one port for plain
-//! HTTP and the HTTPS kubectl needs).
+//! [`csp`], [`tmc`], [`k8s_discovery`] and [`k8s_rbac`] (the three systems; [`k8s_api`],
+//! [`k8s_patch`] and [`k8s_proto`] hold what the Kubernetes endpoints share), [`control`] (the
+//! `/_sandbox` API), [`faults`] (injected faults and request statistics) and [`listener`] (one
+//! port for plain HTTP and the HTTPS kubectl needs).
 
 pub mod auth;
 pub mod control;
@@ -18,6 +18,7 @@ pub mod data;
 pub mod faults;
 pub mod k8s_api;
 pub mod k8s_discovery;
+pub mod k8s_patch;
 pub mod k8s_proto;
 pub mod k8s_rbac;
 pub mod listener;

@@ -1,0 +1,51 @@
+//! CSP's error shape: `{statusCode, message, moduleCode, cspErrorCode, traceId, requestId}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// A CSP error response.
+#[derive(Debug)]
+pub struct CspError {
+    status: StatusCode,
+    message: String,
+}
+
+impl CspError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> CspError {
+        CspError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> CspError {
+        CspError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> CspError {
+        CspError::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    pub(super) fn not_found(message: impl Into<String>) -> CspError {
+        CspError::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl IntoResponse for CspError {
+    fn into_response(self) -> Response {
+        let trace = uuid::Uuid::new_v4().simple().to_string();
+        let body = json!({
+            "statusCode": self.status.as_u16(),
+            "message": self.message,
+            "moduleCode": "540",
+            "cspErrorCode": format!("540.{}", self.status.as_u16()),
+            "metadata": null,
+            "traceId": &trace[..16],
+            "requestId": &trace[16..],
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+pub(super) type CspResult<T> = Result<T, CspError>;

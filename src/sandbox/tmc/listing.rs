@@ -1,0 +1,237 @@
+//! The TMC resource listings and reads: clusters, cluster groups, workspaces, namespaces and
+//! the built-in roles, paginated as TMC does.
+
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{TmcError, TmcResult};
+use super::scope::{FullNameQuery, find_named, resolve};
+use crate::sandbox::data::TMC_ROLES;
+use crate::sandbox::state::{AppState, PolicyScope, TmcObject, World};
+
+const DEFAULT_PAGE_SIZE: usize = 20;
+
+type Reply = TmcResult<axum::Json<Value>>;
+
+#[derive(Deserialize)]
+pub(super) struct PageQuery {
+    #[serde(rename = "pagination.offset")]
+    offset: Option<String>,
+    #[serde(rename = "pagination.size")]
+    size: Option<String>,
+}
+
+/// The `[offset, offset + size)` window of `items` and the list's JSON envelope.
+fn paginate(key: &str, items: Vec<Value>, query: &PageQuery) -> TmcResult<Value> {
+    let parse = |value: &Option<String>, name: &str, default: usize| -> TmcResult<usize> {
+        match value {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| {
+                TmcError::invalid_argument(format!("{name} must be a non-negative integer"))
+            }),
+        }
+    };
+    let offset = parse(&query.offset, "pagination.offset", 0)?;
+    let size = match parse(&query.size, "pagination.size", DEFAULT_PAGE_SIZE)? {
+        0 => DEFAULT_PAGE_SIZE,
+        n => n,
+    };
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(size).collect();
+    Ok(json!({ key: page, "totalCount": total.to_string() }))
+}
+
+fn meta_json(object: &TmcObject) -> Value {
+    json!({
+        "uid": object.uid,
+        "resourceVersion": "1",
+        "creationTime": object.created.to_string(),
+        "updateTime": object.created.to_string(),
+        "labels": {},
+    })
+}
+
+fn cluster_json(world: &World, name: &str) -> Option<Value> {
+    let cluster = world.tmc.clusters.iter().find(|c| c.object.name == name)?;
+    Some(json!({
+        "fullName": {
+            "orgId": world.org_id,
+            "managementClusterName": cluster.management_cluster,
+            "provisionerName": cluster.provisioner,
+            "name": cluster.object.name,
+        },
+        "meta": meta_json(&cluster.object),
+        "spec": { "clusterGroupName": cluster.cluster_group },
+        "status": { "phase": "READY", "health": "HEALTHY", "type": "ATTACHED" },
+    }))
+}
+
+fn named_json(world: &World, object: &TmcObject) -> Value {
+    json!({
+        "fullName": { "orgId": world.org_id, "name": object.name },
+        "meta": meta_json(object),
+        "spec": {},
+    })
+}
+
+fn namespace_json(world: &World, cluster: &str, name: &str) -> Option<Value> {
+    let namespace = world
+        .tmc
+        .namespaces
+        .iter()
+        .find(|n| n.cluster == cluster && n.object.name == name)?;
+    let owner = world
+        .tmc
+        .clusters
+        .iter()
+        .find(|c| c.object.name == cluster)?;
+    Some(json!({
+        "fullName": {
+            "orgId": world.org_id,
+            "managementClusterName": owner.management_cluster,
+            "provisionerName": owner.provisioner,
+            "clusterName": cluster,
+            "name": name,
+        },
+        "meta": meta_json(&namespace.object),
+        "spec": { "workspaceName": namespace.workspace },
+        "status": { "phase": "ATTACHED" },
+    }))
+}
+
+pub(super) async fn list_clusters(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Reply {
+    let world = state.world();
+    let items = world
+        .tmc
+        .clusters
+        .iter()
+        .filter_map(|c| cluster_json(&world, &c.object.name))
+        .collect();
+    paginate("clusters", items, &q).map(axum::Json)
+}
+
+pub(super) async fn get_cluster(State(state): State<AppState>, Path(name): Path<String>) -> Reply {
+    let world = state.world();
+    let cluster = cluster_json(&world, &name)
+        .ok_or_else(|| TmcError::not_found(format!("cluster '{name}' not found")))?;
+    Ok(axum::Json(json!({ "cluster": cluster })))
+}
+
+pub(super) async fn list_cluster_groups(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Reply {
+    let world = state.world();
+    list_named(&world, "clusterGroups", &world.tmc.cluster_groups, &q)
+}
+
+pub(super) async fn get_cluster_group(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Reply {
+    let world = state.world();
+    let group = find_named(&world.tmc.cluster_groups, "cluster group", &name)?;
+    Ok(axum::Json(
+        json!({ "clusterGroup": named_json(&world, group) }),
+    ))
+}
+
+pub(super) async fn list_workspaces(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Reply {
+    let world = state.world();
+    list_named(&world, "workspaces", &world.tmc.workspaces, &q)
+}
+
+pub(super) async fn get_workspace(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Reply {
+    let world = state.world();
+    let workspace = find_named(&world.tmc.workspaces, "workspace", &name)?;
+    Ok(axum::Json(
+        json!({ "workspace": named_json(&world, workspace) }),
+    ))
+}
+
+/// One page of cluster groups or workspaces: objects that carry a name and nothing more.
+fn list_named(world: &World, key: &str, objects: &[TmcObject], query: &PageQuery) -> Reply {
+    let items = objects.iter().map(|o| named_json(world, o)).collect();
+    paginate(key, items, query).map(axum::Json)
+}
+
+pub(super) async fn list_namespaces(
+    State(state): State<AppState>,
+    Path(cluster): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Reply {
+    let world = state.world();
+    resolve(
+        &world,
+        &PolicyScope::Cluster(cluster.clone()),
+        &FullNameQuery::default(),
+    )?;
+    let items = world
+        .tmc
+        .namespaces
+        .iter()
+        .filter(|n| n.cluster == cluster)
+        .filter_map(|n| namespace_json(&world, &cluster, &n.object.name))
+        .collect();
+    paginate("namespaces", items, &q).map(axum::Json)
+}
+
+pub(super) async fn get_namespace(
+    State(state): State<AppState>,
+    Path((cluster, name)): Path<(String, String)>,
+) -> Reply {
+    let world = state.world();
+    let namespace = namespace_json(&world, &cluster, &name).ok_or_else(|| {
+        TmcError::not_found(format!(
+            "namespace '{name}' not found in cluster '{cluster}'"
+        ))
+    })?;
+    Ok(axum::Json(json!({ "namespace": namespace })))
+}
+
+fn role_json(name: &str, resources: &[&str]) -> Value {
+    json!({
+        "fullName": { "name": name },
+        "meta": { "uid": format!("role:{name}"), "resourceVersion": "1", "labels": {} },
+        "spec": {
+            "isDeprecated": false,
+            "isInbuilt": true,
+            "resources": resources,
+            "rules": [],
+            "tanzuPermissions": [],
+        },
+    })
+}
+
+pub(super) async fn list_roles(Query(q): Query<PageQuery>) -> Reply {
+    let items = TMC_ROLES
+        .iter()
+        .map(|r| role_json(r.name, r.resources))
+        .collect();
+    // Every role fits one page unless the caller asks for less.
+    let query = PageQuery {
+        offset: q.offset,
+        size: q.size.or_else(|| Some(TMC_ROLES.len().to_string())),
+    };
+    paginate("roles", items, &query).map(axum::Json)
+}
+
+pub(super) async fn get_role(Path(name): Path<String>) -> Reply {
+    let role = TMC_ROLES
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| TmcError::not_found(format!("role '{name}' not found")))?;
+    Ok(axum::Json(
+        json!({ "role": role_json(role.name, role.resources) }),
+    ))
+}

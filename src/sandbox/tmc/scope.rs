@@ -1,0 +1,189 @@
+//! Which resource an IAM policy path names: the [`ScopePath`] extractor for the five scopes,
+//! the check that the resource exists, and the chain of scopes a policy is inherited from.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, MatchedPath, Path};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::error::{TmcError, TmcResult};
+use crate::sandbox::state::{PolicyScope, TmcObject, World};
+
+/// The scope an IAM policy path names, from the matched route and its parameters: none for
+/// the organization, `{name}` for the others and also `{cluster}` for a namespace.
+pub(super) struct ScopePath(pub(super) PolicyScope);
+
+#[derive(Deserialize, Default)]
+struct ScopeParams {
+    cluster: Option<String>,
+    name: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ScopePath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = match Path::<ScopeParams>::from_request_parts(parts, state).await {
+            Ok(Path(params)) => params,
+            // The organization's path has no parameters at all.
+            Err(PathRejection::MissingPathParams(_)) => ScopeParams::default(),
+            Err(rejection) => return Err(rejection.into_response()),
+        };
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str)
+            .unwrap_or_default();
+        let resource = route.strip_prefix("/v1alpha1/").unwrap_or_default();
+        let scope = match (resource.split(':').next(), params) {
+            (Some("organization"), _) => PolicyScope::Organization,
+            (Some("clustergroups"), ScopeParams { name: Some(n), .. }) => {
+                PolicyScope::ClusterGroup(n)
+            }
+            (Some("clusters"), ScopeParams { name: Some(n), .. }) => PolicyScope::Cluster(n),
+            (Some("workspaces"), ScopeParams { name: Some(n), .. }) => PolicyScope::Workspace(n),
+            (
+                _,
+                ScopeParams {
+                    cluster: Some(cluster),
+                    name: Some(name),
+                },
+            ) if resource.contains("/namespaces:iam/") => PolicyScope::Namespace { cluster, name },
+            _ => return Err(TmcError::not_found(format!("{route} not found")).into_response()),
+        };
+        Ok(ScopePath(scope))
+    }
+}
+
+/// The optional `fullName.*` query parameters of the IAM paths.
+#[derive(Deserialize, Default)]
+pub(super) struct FullNameQuery {
+    #[serde(rename = "fullName.orgId")]
+    org_id: Option<String>,
+    #[serde(rename = "fullName.managementClusterName")]
+    management_cluster: Option<String>,
+    #[serde(rename = "fullName.provisionerName")]
+    provisioner: Option<String>,
+}
+
+/// Check that the resource behind `scope` exists (and matches the query's full name).
+pub(super) fn resolve(world: &World, scope: &PolicyScope, query: &FullNameQuery) -> TmcResult<()> {
+    let tmc = &world.tmc;
+    let check_cluster = |name: &str| -> TmcResult<()> {
+        let cluster = tmc
+            .clusters
+            .iter()
+            .find(|c| c.object.name == name)
+            .ok_or_else(|| TmcError::not_found(format!("cluster '{name}' not found")))?;
+        let mismatch = |given: &Option<String>, actual: &str| {
+            given
+                .as_deref()
+                .is_some_and(|g| !g.is_empty() && g != actual)
+        };
+        if mismatch(&query.management_cluster, &cluster.management_cluster)
+            || mismatch(&query.provisioner, &cluster.provisioner)
+        {
+            return Err(TmcError::not_found(format!(
+                "cluster '{name}' not found under management cluster '{}' and provisioner '{}'",
+                query.management_cluster.as_deref().unwrap_or(""),
+                query.provisioner.as_deref().unwrap_or("")
+            )));
+        }
+        Ok(())
+    };
+    let find = |objects: &[TmcObject], kind: &str, name: &str| -> TmcResult<()> {
+        find_named(objects, kind, name).map(|_| ())
+    };
+    match scope {
+        PolicyScope::Organization => match query.org_id.as_deref() {
+            Some(org) if !org.is_empty() && org != world.org_id => Err(TmcError::not_found(
+                format!("organization '{org}' not found"),
+            )),
+            _ => Ok(()),
+        },
+        PolicyScope::ClusterGroup(name) => find(&tmc.cluster_groups, "cluster group", name),
+        PolicyScope::Workspace(name) => find(&tmc.workspaces, "workspace", name),
+        PolicyScope::Cluster(name) => check_cluster(name),
+        PolicyScope::Namespace { cluster, name } => {
+            check_cluster(cluster)?;
+            if tmc
+                .namespaces
+                .iter()
+                .any(|n| n.cluster == *cluster && n.object.name == *name)
+            {
+                Ok(())
+            } else {
+                Err(TmcError::not_found(format!(
+                    "namespace '{name}' not found in cluster '{cluster}'"
+                )))
+            }
+        }
+    }
+}
+
+/// The scopes whose policies `scope` inherits, nearest first.
+pub(super) fn ancestors(world: &World, scope: &PolicyScope) -> Vec<PolicyScope> {
+    let cluster_group_of = |cluster: &str| {
+        world
+            .tmc
+            .clusters
+            .iter()
+            .find(|c| c.object.name == cluster)
+            .map(|c| PolicyScope::ClusterGroup(c.cluster_group.clone()))
+    };
+    let mut chain = Vec::new();
+    match scope {
+        PolicyScope::Organization => return chain,
+        PolicyScope::ClusterGroup(_) | PolicyScope::Workspace(_) => {}
+        PolicyScope::Cluster(name) => chain.extend(cluster_group_of(name)),
+        PolicyScope::Namespace { cluster, name } => {
+            let workspace = world
+                .tmc
+                .namespaces
+                .iter()
+                .find(|n| n.cluster == *cluster && n.object.name == *name)
+                .map(|n| PolicyScope::Workspace(n.workspace.clone()));
+            chain.extend(workspace);
+            chain.push(PolicyScope::Cluster(cluster.clone()));
+            chain.extend(cluster_group_of(cluster));
+        }
+    }
+    chain.push(PolicyScope::Organization);
+    chain
+}
+
+/// TMC's resource identifier of the object a policy is attached to.
+pub(super) fn rid(world: &World, scope: &PolicyScope) -> String {
+    let org = &world.org_id;
+    let placement = |cluster: &str| {
+        world
+            .tmc
+            .clusters
+            .iter()
+            .find(|c| c.object.name == cluster)
+            .map(|c| format!("{}:{}", c.management_cluster, c.provisioner))
+            .unwrap_or_default()
+    };
+    match scope {
+        PolicyScope::Organization => format!("rid:org:{org}"),
+        PolicyScope::ClusterGroup(name) => format!("rid:cg:{org}:{name}"),
+        PolicyScope::Workspace(name) => format!("rid:ws:{org}:{name}"),
+        PolicyScope::Cluster(name) => format!("rid:c:{org}:{}:{name}", placement(name)),
+        PolicyScope::Namespace { cluster, name } => {
+            format!("rid:ns:{org}:{}:{cluster}:{name}", placement(cluster))
+        }
+    }
+}
+
+/// The object called `name` among `objects`, or TMC's 404 for a `kind` of that name.
+pub(super) fn find_named<'a>(
+    objects: &'a [TmcObject],
+    kind: &str,
+    name: &str,
+) -> TmcResult<&'a TmcObject> {
+    objects
+        .iter()
+        .find(|o| o.name == name)
+        .ok_or_else(|| TmcError::not_found(format!("{kind} '{name}' not found")))
+}
