@@ -160,7 +160,28 @@ async fn traps_and_bad_input_are_refused_with_the_fix_and_change_nothing() {
         "the org policy is unchanged"
     );
 
-    let exact = server.ok("bind_role", json!({ "group": "Platform-Admins", "role": "organization.view", "scope": { "kind": "organization" } })).await;
-    assert_eq!(exact["outcome"], "bound");
+    // The exact name passes the trap check; a group grant at organization scope is privileged,
+    // so without a human it waits, and with one it is made.
+    let exact = json!({ "group": "Platform-Admins", "role": "organization.view", "scope": { "kind": "organization" } });
+    let held = server.call("bind_role", exact.clone()).await;
+    assert_eq!(held.is_error, Some(true));
+    assert_eq!(
+        held.structured_content.as_ref().unwrap()["outcome"],
+        "confirmation_required"
+    );
+    assert_eq!(view.tmc_subjects(&org).await, before);
     server.close().await;
+    let human = connect(
+        &toml,
+        &[],
+        TestClient::new(Some(mcp::approve("Platform-Admins"))),
+        Protocol::Handshake,
+    )
+    .await;
+    assert_eq!(human.ok("bind_role", exact).await["outcome"], "bound");
+    assert!(view.tmc_subjects(&org).await.contains(&(
+        "organization.view".to_string(),
+        "Platform-Admins".to_string()
+    )));
+    human.close().await;
 }

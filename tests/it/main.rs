@@ -28,3 +28,4 @@ mod transport_shutdown;
 mod transport_sse;
 mod transport_streamable;
 mod user_access;
+mod write_policy;
