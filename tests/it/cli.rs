@@ -55,6 +55,7 @@ async fn call_without_a_terminal_or_yes_changes_nothing_and_yes_runs_the_plan() 
     let declined = tanzu_mcp(&args).await;
     let json: Value = serde_json::from_slice(&declined.stdout).expect("JSON result");
     assert_eq!(json["status"], "cancelled", "{json:#}");
+    assert_eq!(declined.status.code(), Some(1), "a declined call exits 1");
     assert!(
         view.member_emails()
             .await

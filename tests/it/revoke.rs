@@ -174,13 +174,23 @@ async fn approved_revocation_removes_alice_everywhere_and_bob_keeps_the_shared_b
 async fn assert_nothing_changes(client: TestClient, protocol: Protocol, expected_status: &str) {
     let world = world().await;
     let server = world.serve(&[], client, protocol).await;
-    let out = server
-        .ok(
+    let result = server
+        .call(
             "revoke_all_access",
             json!({ "email": ALICE, "confirm": "yes, I approve" }),
         )
         .await;
+    let out = result
+        .structured_content
+        .clone()
+        .expect("structuredContent");
     assert_eq!(out["status"], expected_status, "{out:#}");
+    // A refusal is an error in every mode; a request for approval is not (nothing failed).
+    assert_eq!(
+        result.is_error == Some(true),
+        expected_status == "cancelled",
+        "isError of {expected_status}"
+    );
     assert!(out.get("results").is_none(), "no action ran");
     assert!(world.alice_everywhere().await, "alice keeps all her access");
     assert!(

@@ -15,9 +15,9 @@ use super::{Approval, CallGate};
 use crate::access::change::{ActionResult, Outcome, Report, Verification, apply};
 use crate::access::identity::normalize_email;
 use crate::access::revoke::{Revocation, RevocationPlan, RevokeAll};
+use crate::server::TanzuMcp;
 use crate::server::approval::Pending;
 use crate::server::outcome::{ToolFailure, failure, structured, structured_error};
-use crate::server::{ConfirmMode, TanzuMcp};
 
 const TOOL: &str = "revoke_all_access";
 
@@ -161,18 +161,16 @@ impl TanzuMcp {
                 ),
             ),
             Outcome::Refused(why) => {
-                let output = output(
+                // Nothing changed and the goal was not reached: an error in every mode, so a
+                // client (and `tanzu-mcp call`'s exit code) cannot mistake it for success.
+                return structured_error(&output(
                     RevokeStatus::Cancelled,
                     plan,
                     None,
                     None,
                     format!("nothing changed: {why}"),
-                );
-                // A refused token is a failed call; a human's no is an answer.
-                return match self.shared.approvals.mode {
-                    ConfirmMode::Token => structured_error(&output).into(),
-                    ConfirmMode::Elicit => structured(&output).into(),
-                };
+                ))
+                .into();
             }
             Outcome::KeptChanging => (
                 RevokeStatus::PlanChanged,
