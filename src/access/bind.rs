@@ -22,6 +22,7 @@ use super::person::standing;
 use super::policy::{Class, WritePolicy};
 use super::ports::{FailureKind, PolicyRule, RoleKind, Subject, SubjectKind, System};
 pub use super::scope::{BindTarget, ScopeRef, resolve};
+use super::validate::{self, NameRule};
 use super::warning::Warning;
 
 /// Who is bound: a user by email, or a group by exact name.
@@ -214,10 +215,12 @@ fn verified(verification: Verification) -> AccessResult<()> {
 /// Check everything a binding needs, and plan it: empty when the subject already holds the role.
 async fn plan_binding(systems: &Systems, change: &Bind) -> AccessResult<ChangePlan<Grant>> {
     let (grantee, target) = (&change.grantee, &change.target);
-    let role = change.role.trim();
-    if role.is_empty() {
-        return Err(AccessError::invalid("role is empty"));
-    }
+    let role_rule = match target {
+        BindTarget::Tmc(_) => NameRule::TmcRole,
+        BindTarget::Tap { .. } => NameRule::KubernetesObject,
+    };
+    let role = validate::name("role", &change.role, role_rule)?;
+    let role = role.as_str();
     let mut warnings = Vec::new();
     let (subject, identity) = match grantee {
         Grantee::User(raw) => {
@@ -245,10 +248,7 @@ async fn plan_binding(systems: &Systems, change: &Bind) -> AccessResult<ChangePl
             (Subject::user(email), Some(identity))
         }
         Grantee::Group(raw) => {
-            let name = raw.trim().to_string();
-            if name.is_empty() {
-                return Err(AccessError::invalid("group is empty"));
-            }
+            let name = validate::name("group", raw, NameRule::Group)?;
             let groups = systems.directory.groups().await?;
             if !groups.iter().any(|g| g.display_name == name) {
                 if let Some(real) = groups

@@ -5,39 +5,14 @@
 //! email (or the CSP username, which is usually the same). Matching is case-insensitive because
 //! the IdPs behind all three fold case for email addresses.
 
-use super::error::{AccessError, AccessResult};
+#[cfg(test)]
+use super::error::AccessError;
+use super::error::AccessResult;
 use super::ports::{Member, Subject, SubjectKind};
 
-/// Longest address RFC 5321 allows.
-const MAX_EMAIL_LEN: usize = 254;
-
-/// Trim, check the shape and lowercase an email address.
+/// Trim, check the shape and lowercase an email address (see `validate::email`).
 pub fn normalize_email(raw: &str) -> AccessResult<String> {
-    let email = raw.trim();
-    let invalid =
-        |why: &str| AccessError::invalid(format!("'{email}' is not an email address: {why}"));
-    if email.is_empty() {
-        return Err(AccessError::invalid("the email is empty"));
-    }
-    if email.len() > MAX_EMAIL_LEN {
-        return Err(invalid("longer than 254 characters"));
-    }
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err(invalid("it has no '@'"));
-    };
-    if local.is_empty() || domain.is_empty() {
-        return Err(invalid("the part before or after '@' is empty"));
-    }
-    if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
-        return Err(invalid("the domain needs a dot, not at either end"));
-    }
-    if email
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '%')
-    {
-        return Err(invalid("it contains whitespace, '/' or '%'"));
-    }
-    Ok(email.to_lowercase())
+    super::validate::email(raw)
 }
 
 /// The names a person may appear under as a USER subject.

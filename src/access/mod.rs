@@ -26,6 +26,7 @@ pub mod ports;
 pub mod revoke;
 pub mod schema;
 pub mod scope;
+pub mod validate;
 pub mod warning;
 
 #[cfg(test)]

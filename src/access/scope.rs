@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Systems;
 use super::error::{AccessError, AccessResult};
 use super::ports::{TmcCluster, TmcScope};
+use super::validate::{NameRule::Dns1123Label, name};
 
 /// Where a binding goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,12 +97,13 @@ pub enum ScopeRef {
 
 /// Turn a scope as named into a precise target, looking up a cluster's full name in TMC.
 pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTarget> {
-    let nonempty = |what: &str, value: &str| {
-        if value.trim().is_empty() {
-            Err(AccessError::invalid(format!("scope {what} is empty")))
-        } else {
-            Ok(value.trim().to_string())
-        }
+    // Every name is checked against its system's rule before anything is looked up, so no
+    // request is ever built from `.`, `..`, a control character or a blank.
+    let nonempty = |what: &str, value: &str| name(&format!("scope.{what}"), value, Dns1123Label);
+    let optional = |what: &str, value: Option<String>| {
+        value
+            .map(|v| name(&format!("scope.{what}"), &v, Dns1123Label))
+            .transpose()
     };
     Ok(match scope {
         ScopeRef::Organization => BindTarget::Tmc(TmcScope::Organization),
@@ -119,8 +121,8 @@ pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTar
             let cluster = find_cluster(
                 systems,
                 &nonempty("name", &name)?,
-                management_cluster,
-                provisioner,
+                optional("management_cluster", management_cluster)?,
+                optional("provisioner", provisioner)?,
             )
             .await?;
             BindTarget::Tmc(TmcScope::Cluster {
@@ -139,8 +141,8 @@ pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTar
             let cluster = find_cluster(
                 systems,
                 &nonempty("cluster", &cluster)?,
-                management_cluster,
-                provisioner,
+                optional("management_cluster", management_cluster)?,
+                optional("provisioner", provisioner)?,
             )
             .await?;
             BindTarget::Tmc(TmcScope::Namespace {
@@ -150,11 +152,10 @@ pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTar
                 provisioner: cluster.provisioner,
             })
         }
+        // A blank namespace is an error, never "cluster-wide": omit it for a ClusterRoleBinding.
         ScopeRef::TapCluster { name, namespace } => BindTarget::Tap {
             cluster: nonempty("name", &name)?,
-            namespace: namespace
-                .map(|ns| ns.trim().to_string())
-                .filter(|ns| !ns.is_empty()),
+            namespace: optional("namespace", namespace)?,
         },
     })
 }
