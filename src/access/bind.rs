@@ -263,6 +263,16 @@ async fn plan_binding(systems: &Systems, change: &Bind) -> AccessResult<ChangePl
                         format!("call bind_role again with group '{}'", real.display_name),
                     ));
                 }
+                if !name.is_ascii() {
+                    // A group CSP does not know, spelled with non-ASCII letters, is as likely a
+                    // look-alike of a real one as a group yet to come.
+                    return Err(AccessError::refused(
+                        format!(
+                            "'{name}' is not a group of the CSP org and has non-ASCII characters, so it may be a look-alike of another group's name"
+                        ),
+                        "bind a group CSP lists (its exact name), or have the IdP push this group first",
+                    ));
+                }
                 warnings.push(Warning::UnknownGroup { name: name.clone() });
             }
             (Subject::group(name), None)

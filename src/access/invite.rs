@@ -210,7 +210,8 @@ pub async fn invite<P: Send>(
     let org_role = org_role.map(str::trim).unwrap_or(DEFAULT_ORG_ROLE);
     if org_role.is_empty() || !org_role.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
         return Err(AccessError::invalid(format!(
-            "org_role '{org_role}' is not a CSP organization role name; use org_member or org_owner"
+            "org_role '{}' is not a CSP organization role name; use org_member or org_owner",
+            super::validate::printable(org_role)
         )));
     }
     if emails.is_empty() {

@@ -116,7 +116,9 @@ impl NameRule {
             NameRule::TmcRole => {
                 "a TMC role name: lowercase letters, digits, '.', '-' and '_', starting with a letter"
             }
-            NameRule::Group => "a group name without control, invisible or bidi characters",
+            NameRule::Group => {
+                "a group name: at most 256 characters with a letter or digit, and no control, invisible or bidi character, nor any of * ? # % / \\; an email-like name must be a valid address"
+            }
         }
     }
 
@@ -155,7 +157,13 @@ impl NameRule {
                     && !name.ends_with('.')
             }
             NameRule::Group => {
-                name.len() <= 256 && !name.chars().any(|c| c.is_control() || invisible(c))
+                name.len() <= 256
+                    && name.chars().any(char::is_alphanumeric)
+                    && !name.chars().any(|c| {
+                        c.is_control() || invisible(c) || matches!(c, '*' | '?' | '#' | '%' | '/' | '\\')
+                    })
+                    // An email-like group name (Google groups, some IdPs) must be a valid address.
+                    && (!name.contains('@') || email(name).is_ok())
             }
         }
     }
@@ -297,6 +305,9 @@ mod tests {
             (TmcRole, "*"),
             (Group, "admins\u{202E}"),
             (Group, "a\nb"),
+            (Group, "."),
+            (Group, "../x"),
+            (Group, "team*"),
         ] {
             let err = name("scope.name", bad, rule).unwrap_err().to_string();
             assert!(

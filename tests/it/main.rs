@@ -12,6 +12,7 @@ mod clients_rbac;
 mod clients_tmc;
 mod clients_token;
 mod config_check;
+mod hostile_input;
 mod invite;
 mod list_members;
 mod revoke;
