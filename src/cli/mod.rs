@@ -36,11 +36,18 @@ impl Failure {
 pub type CliResult = Result<(), Failure>;
 
 /// Logs go to stderr (over stdio, stdout belongs to the MCP protocol); `TANZU_MCP_LOG` sets
-/// the filter.
+/// the filter. rmcp logs whole protocol messages (confirmation tokens, request states, session
+/// ids among them) below warn: it stays at warn unless the filter names `rmcp` on purpose.
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
+    let asked = std::env::var("TANZU_MCP_LOG").unwrap_or_else(|_| "info".to_string());
+    let directives = if asked.contains("rmcp") {
+        asked
+    } else {
+        format!("{asked},rmcp=warn")
+    };
     let filter =
-        EnvFilter::try_from_env("TANZU_MCP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+        EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -181,5 +181,11 @@ async fn in_token_mode_a_privileged_grant_runs_only_with_its_token() {
     confirmed["confirm"] = json!(token);
     assert_eq!(server.ok("bind_role", confirmed).await["outcome"], "bound");
     assert!(view.tmc_subjects(&org).await.contains(&grant));
+    let log = server.server_log();
+    assert!(log.contains("DEBUG"), "the server logged at debug level");
+    assert!(
+        !log.contains(&token),
+        "the confirmation token reached the server's debug log"
+    );
     server.close().await;
 }

@@ -155,7 +155,7 @@ async fn open_session(State(state): State<Arc<SseState>>) -> Response {
         .sessions
         .lock()
         .insert(id.clone(), SseSession { to_server, running });
-    tracing::info!(session_id = %id, "legacy SSE session opened");
+    tracing::info!(session = %log_tag(&id), "legacy SSE session opened");
 
     // Dropped with the response stream: when the client goes away, the handler stops, or the
     // server closes the sessions.
@@ -240,7 +240,7 @@ impl Drop for SessionCleanup {
     fn drop(&mut self) {
         self.sessions.lock().remove(&self.id);
         self.stop.cancel();
-        tracing::info!(session_id = %self.id, "legacy SSE session closed");
+        tracing::info!(session = %log_tag(&self.id), "legacy SSE session closed");
     }
 }
 
@@ -289,4 +289,15 @@ impl Transport<RoleServer> for SseTransport {
         self.from_client.close();
         Ok(())
     }
+}
+
+/// What the logs say of a session: a short hash. The id itself answers for the session (whoever
+/// holds it can answer its pending approvals), so it never reaches a log.
+fn log_tag(id: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(id.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

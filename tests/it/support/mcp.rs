@@ -114,7 +114,7 @@ pub struct Connected {
     pub client: RunningService<RoleClient, TestClient>,
     pub handler: TestClient,
     /// The server's stderr (at debug level), printed if the test panics while connected.
-    _log: ServerLog,
+    log: ServerLog,
 }
 
 /// Spawn `tanzu-mcp serve --config <toml> <extra>` and connect.
@@ -161,11 +161,16 @@ pub async fn connect(
     Connected {
         client,
         handler,
-        _log: log,
+        log,
     }
 }
 
 impl Connected {
+    /// What the server wrote to stderr so far (at debug level).
+    pub fn server_log(&self) -> String {
+        self.log.text()
+    }
+
     /// Call a tool and return its result; the structured content is checked against the text.
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
         let mut params = CallToolRequestParams::new(tool.to_string())
