@@ -179,5 +179,44 @@ pub async fn plan(
     keep_membership: bool,
 ) -> AccessResult<RevocationPlan> {
     let access = user_access(systems, email).await?;
+    if !keep_membership
+        && let Some(member) = &access.membership
+        && member.org_roles.iter().any(|r| r == ORG_OWNER)
+        && owners(systems).await? <= 1
+    {
+        // CSP refuses to remove an org's last owner: a plan that cannot finish would be
+        // approved, fail as partial, and ask to be run again forever.
+        return Err(AccessError::refused(
+            format!("{email} is the CSP org's only owner, and CSP never removes the last owner"),
+            "make someone else an org owner first, or call revoke_all_access with keep_membership: true to remove only the bindings",
+        ));
+    }
     plan_from_access(&access, keep_membership)
+}
+
+const ORG_OWNER: &str = "org_owner";
+
+/// How many members hold the org owner role (walks the member pages: only asked when the
+/// person to remove is an owner).
+async fn owners(systems: &Systems) -> AccessResult<usize> {
+    let mut owners = 0;
+    let mut start = 0;
+    loop {
+        let page = systems
+            .directory
+            .members_page(start, super::ports::MAX_MEMBERS_PAGE)
+            .await?;
+        if page.members.is_empty() {
+            return Ok(owners);
+        }
+        start += page.members.len();
+        owners += page
+            .members
+            .iter()
+            .filter(|m| m.org_roles.iter().any(|r| r == ORG_OWNER))
+            .count();
+        if start >= page.total {
+            return Ok(owners);
+        }
+    }
 }

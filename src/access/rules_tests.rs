@@ -580,3 +580,41 @@ async fn privileged_grants_wait_for_a_human_and_built_in_subjects_are_never_boun
             .any(|i| i.email == "stranger@example.com")
     );
 }
+
+#[tokio::test]
+async fn the_orgs_only_owner_is_refused_before_anyone_is_asked() {
+    let fake = small_world();
+    for member in fake.world().members.iter_mut() {
+        member.org_roles = if member.email == "alice@example.com" {
+            vec!["org_owner".into()]
+        } else {
+            vec!["org_member".into()]
+        };
+    }
+    let err = plan(&fake.systems(), "alice@example.com", false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AccessError::Refused { reason, .. } if reason.contains("only owner")),
+        "{err}"
+    );
+    // Keeping the membership needs no owner, and a second owner lifts the refusal.
+    assert!(
+        plan(&fake.systems(), "alice@example.com", true)
+            .await
+            .is_ok()
+    );
+    if let Some(other) = fake
+        .world()
+        .members
+        .iter_mut()
+        .find(|m| m.email != "alice@example.com")
+    {
+        other.org_roles = vec!["org_owner".into()];
+    }
+    assert!(
+        plan(&fake.systems(), "alice@example.com", false)
+            .await
+            .is_ok()
+    );
+}

@@ -654,3 +654,32 @@ async fn a_failing_cluster_leaves_the_run_partial_and_running_again_finishes_it(
     );
     server.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_orgs_only_owner_is_refused_before_a_human_is_asked() {
+    let world = world().await;
+    let owner = tanzu_mcp::sandbox::data::OWNER;
+    let client = TestClient::new(Some(approve(owner)));
+    let server = world.serve(&[], client, Protocol::Handshake).await;
+    let result = server
+        .call("revoke_all_access", json!({ "email": owner }))
+        .await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(
+        mcp::text(&result).contains("only owner"),
+        "{}",
+        mcp::text(&result)
+    );
+    assert!(
+        server.prompts().is_empty(),
+        "nobody was asked to approve a plan that cannot finish"
+    );
+    assert!(
+        world
+            .view
+            .member_emails()
+            .await
+            .contains(&owner.to_string())
+    );
+    server.close().await;
+}
