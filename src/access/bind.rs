@@ -110,6 +110,12 @@ impl Change for Bind {
     type About = Grant;
     const TOOL: &'static str = "bind_role";
 
+    fn key(&self) -> &str {
+        match &self.grantee {
+            Grantee::User(name) | Grantee::Group(name) => name.trim(),
+        }
+    }
+
     async fn plan(&self, systems: &Systems) -> AccessResult<ChangePlan<Grant>> {
         plan_binding(systems, self).await
     }

@@ -11,6 +11,7 @@ use super::Systems;
 use super::approval::{ApprovalRequest, Approver, Decision};
 use super::audit::{AuditError, AuditRecord, AuditSink, Requester};
 use super::change::execute::{Runner, execute, run_operation};
+use super::change::locks::ChangeLocks;
 use super::change::{ActionResult, Gate, NoProgress, PlannedAction};
 use super::ports::*;
 
@@ -39,6 +40,7 @@ static DISCARD: Discard = Discard;
 static NOBODY: Requester = Requester {
     client: String::new(),
 };
+static LOCKS: std::sync::LazyLock<ChangeLocks> = std::sync::LazyLock::new(ChangeLocks::default);
 
 /// A gate with nobody to ask and nothing recorded: for changes that need no approval.
 pub fn no_human() -> Gate<'static, ()> {
@@ -47,6 +49,7 @@ pub fn no_human() -> Gate<'static, ()> {
         audit: &DISCARD,
         progress: &NoProgress,
         requester: &NOBODY,
+        locks: &LOCKS,
     }
 }
 

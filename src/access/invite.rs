@@ -144,6 +144,11 @@ impl Change for Invite {
     type About = Invitations;
     const TOOL: &'static str = "invite_user";
 
+    /// One lock for all invitations: a batch names many people.
+    fn key(&self) -> &str {
+        "invite_user"
+    }
+
     async fn plan(&self, systems: &Systems) -> AccessResult<ChangePlan<Invitations>> {
         let members = find_members(systems.directory.as_ref(), &self.emails).await?;
         let pending: BTreeSet<String> = systems

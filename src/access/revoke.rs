@@ -49,6 +49,10 @@ impl Change for RevokeAll {
     type About = Revocation;
     const TOOL: &'static str = "revoke_all_access";
 
+    fn key(&self) -> &str {
+        &self.email
+    }
+
     async fn plan(&self, systems: &Systems) -> AccessResult<RevocationPlan> {
         plan(systems, &self.email, self.keep_membership).await
     }

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::Systems;
 use crate::access::audit::AuditLog;
+use crate::access::change::locks::ChangeLocks;
 use crate::access::policy::WritePolicy;
 pub use approval::ConfirmMode;
 use approval::{Approvals, DEFAULT_TOKEN_TTL};
@@ -61,6 +62,8 @@ pub(crate) struct Shared {
     pub approvals: Approvals,
     pub audit: AuditLog,
     pub policy: Arc<WritePolicy>,
+    /// Serializes changes to one person across every session of this process.
+    pub locks: ChangeLocks,
 }
 
 /// The MCP server. Cheap to clone: one per session over HTTP, sharing [`Shared`].
@@ -84,6 +87,7 @@ impl TanzuMcp {
             ),
             audit,
             policy: Arc::new(options.policy.clone()),
+            locks: ChangeLocks::default(),
         };
         Ok(TanzuMcp {
             shared: Arc::new(shared),

@@ -12,6 +12,7 @@
 //! - [`execute`]: running the actions against the systems, in a safe order.
 
 pub mod execute;
+pub mod locks;
 pub mod plan;
 
 use std::sync::Mutex;
@@ -36,6 +37,9 @@ pub trait Change: Send + Sync {
     type About: About;
     /// The tool's name, for the audit trail and approval prompts.
     const TOOL: &'static str;
+
+    /// Who the change is about, before planning: changes with the same key never overlap.
+    fn key(&self) -> &str;
 
     /// Read the world and plan. Planning changes nothing; an empty plan means the goal holds.
     async fn plan(&self, systems: &Systems) -> AccessResult<ChangePlan<Self::About>>;
@@ -69,6 +73,8 @@ pub struct Gate<'a, P> {
     pub audit: &'a dyn AuditSink,
     pub progress: &'a dyn Progress,
     pub requester: &'a Requester,
+    /// Serializes changes to one person from plan to verify.
+    pub locks: &'a locks::ChangeLocks,
 }
 
 /// What a run of the lifecycle found after running the plan.
@@ -160,6 +166,7 @@ pub async fn apply<C: Change, P: Send>(
     change: &C,
     gate: &Gate<'_, P>,
 ) -> AccessResult<Report<C::About, P>> {
+    let _held = gate.locks.hold(change.key()).await;
     let mut plan = change.plan(systems).await?;
     if plan.is_empty() {
         if let Some(system) = change.audit_in_place(&plan) {

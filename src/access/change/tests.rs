@@ -101,11 +101,13 @@ async fn run(
     let requester = Requester {
         client: "test".into(),
     };
+    let locks = locks::ChangeLocks::default();
     let gate = Gate {
         approver,
         audit,
         progress: &NoProgress,
         requester: &requester,
+        locks: &locks,
     };
     apply(&fake.systems(), &alice(), &gate).await.unwrap()
 }

@@ -76,6 +76,7 @@ impl<'a> CallGate<'a> {
             audit: &self.server.shared.audit,
             progress: &self.progress,
             requester: &self.requester,
+            locks: &self.server.shared.locks,
         }
     }
 
