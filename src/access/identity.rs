@@ -5,8 +5,6 @@
 //! email (or the CSP username, which is usually the same). Matching is case-insensitive because
 //! the IdPs behind all three fold case for email addresses.
 
-#[cfg(test)]
-use super::error::AccessError;
 use super::error::AccessResult;
 use super::ports::{Member, Subject, SubjectKind};
 
@@ -51,22 +49,6 @@ mod tests {
             normalize_email("  Alice@Example.COM ").unwrap(),
             "alice@example.com"
         );
-    }
-
-    #[test]
-    fn malformed_emails_are_refused_with_the_reason() {
-        for bad in [
-            "",
-            "alice",
-            "alice@",
-            "@example.com",
-            "alice@example",
-            "al ice@example.com",
-            "a/b@example.com",
-        ] {
-            let err = normalize_email(bad).unwrap_err();
-            assert!(matches!(err, AccessError::Invalid(_)), "{bad}: {err}");
-        }
     }
 
     #[test]

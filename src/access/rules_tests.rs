@@ -38,6 +38,17 @@ async fn bind_role(
         .map(|done| done.unwrap_or_else(|(shown, _)| panic!("not approved: {shown:?}")))
 }
 
+/// Bind `email` to `view` by a ClusterRoleBinding on tap-a, expecting an error.
+async fn refused_on_tap_a(fake: &super::fakes::Fake, email: &str) -> AccessError {
+    let target = BindTarget::Tap {
+        cluster: "tap-a".into(),
+        namespace: None,
+    };
+    bind_role(&fake.systems(), Grantee::User(email.into()), "view", target)
+        .await
+        .unwrap_err()
+}
+
 async fn invite(
     systems: &Systems,
     emails: &[String],
@@ -301,18 +312,7 @@ async fn an_unreadable_cluster_refuses_to_plan_rather_than_miss_bindings() {
 #[tokio::test]
 async fn binding_an_invited_user_is_refused_with_what_to_do() {
     let fake = small_world();
-    let target = BindTarget::Tap {
-        cluster: "tap-a".into(),
-        namespace: None,
-    };
-    let err = bind_role(
-        &fake.systems(),
-        Grantee::User("carol@example.com".into()),
-        "view",
-        target,
-    )
-    .await
-    .unwrap_err();
+    let err = refused_on_tap_a(&fake, "carol@example.com").await;
     let AccessError::Refused { reason, fix } = err else {
         panic!("{err}")
     };
@@ -483,18 +483,7 @@ async fn a_taken_binding_name_with_other_content_is_refused_not_reported_as_boun
         role_name: "edit".into(),
         subjects: vec![Subject::user("mallory@example.com")],
     });
-    let target = BindTarget::Tap {
-        cluster: "tap-a".into(),
-        namespace: None,
-    };
-    let err = bind_role(
-        &fake.systems(),
-        Grantee::User("bob@example.com".into()),
-        "view",
-        target,
-    )
-    .await
-    .unwrap_err();
+    let err = refused_on_tap_a(&fake, "bob@example.com").await;
     assert!(matches!(err, AccessError::Refused { .. }), "{err}");
 }
 
