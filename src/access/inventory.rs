@@ -11,6 +11,11 @@ use super::ports::{BackendError, ClusterRbac, RbacBinding, TmcIam, TmcRoleBindin
 /// How many calls one scan keeps in flight against one system.
 pub const FAN_OUT: usize = 8;
 
+/// How many TAP clusters one scan reads at once. Each cluster is its own API server and gets
+/// at most two lists at a time (its two binding kinds), so the bound is global, not per system:
+/// 50 clusters cost one round trip, not seven.
+pub const TAP_CLUSTERS_IN_FLIGHT: usize = 64;
+
 /// Everything a scan saw.
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
@@ -111,7 +116,10 @@ async fn scan_tap(rbac: &dyn ClusterRbac) -> (Vec<RbacBinding>, Vec<BackendError
         .into_iter()
         .map(|cluster| async move { rbac.bindings(&cluster).await })
         .collect();
-    let listed: Vec<_> = stream::iter(reads).buffered(FAN_OUT).collect().await;
+    let listed: Vec<_> = stream::iter(reads)
+        .buffered(TAP_CLUSTERS_IN_FLIGHT)
+        .collect()
+        .await;
     let mut bindings = Vec::new();
     let mut errors = Vec::new();
     for result in listed {

@@ -166,7 +166,13 @@ pub async fn list_members(
         if filter.status != Some(MemberStatus::Invited) {
             let mut offset = position.offset;
             loop {
-                let page = directory.members_page(offset, MAX_MEMBERS_PAGE).await?;
+                // Without a query every member is listed: ask for what the page still needs,
+                // not a whole CSP page. A query filters here, so it reads full pages.
+                let want = match query {
+                    None => (limit - out.len()).min(MAX_MEMBERS_PAGE),
+                    Some(_) => MAX_MEMBERS_PAGE,
+                };
+                let page = directory.members_page(offset, want).await?;
                 let fetched = page.members.len();
                 for (index, member) in page.members.into_iter().enumerate() {
                     let entry = MemberEntry::from_member(member);

@@ -237,9 +237,12 @@ impl K8sRbac {
     #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
     pub async fn bindings(&self, cluster: &str) -> Result<Vec<RbacBinding>, K8sError> {
         let client = self.client(cluster)?;
-        let mut out = Vec::new();
         let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
-        for crb in self.list_all(&crbs).await? {
+        let rbs: Api<RoleBinding> = Api::all(client.clone());
+        // Two independent lists: one round trip of latency, not two.
+        let (crbs, rbs) = futures::try_join!(self.list_all(&crbs), self.list_all(&rbs))?;
+        let mut out = Vec::with_capacity(crbs.len() + rbs.len());
+        for crb in crbs {
             out.push(binding_view(
                 cluster,
                 None,
@@ -248,8 +251,7 @@ impl K8sRbac {
                 crb.subjects.as_deref(),
             ));
         }
-        let rbs: Api<RoleBinding> = Api::all(client.clone());
-        for rb in self.list_all(&rbs).await? {
+        for rb in rbs {
             let namespace = rb.metadata.namespace.clone();
             out.push(binding_view(
                 cluster,
@@ -262,7 +264,6 @@ impl K8sRbac {
         Ok(out)
     }
 
-    #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
     pub async fn cluster_roles(&self, cluster: &str) -> Result<Vec<String>, K8sError> {
         self.list_names::<ClusterRole>(cluster).await
     }

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use rmcp::ServerHandler;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -244,7 +245,14 @@ impl HttpServer {
                 sessions_closed.cancel();
             }
         };
-        let server = axum::serve(self.listener, app)
+        // Nagle would hold a call's result behind the SSE priming event until the client's
+        // delayed ACK (about 40 ms per call on Linux): every accepted socket sends at once.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "cannot set TCP_NODELAY on an accepted connection");
+            }
+        });
+        let server = axum::serve(listener, app)
             .with_graceful_shutdown(drain_then_close_sessions)
             .into_future();
         tokio::pin!(server);
