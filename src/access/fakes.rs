@@ -348,14 +348,14 @@ impl ClusterRbac for Fake {
     async fn namespaces(&self, _cluster: &str) -> BackendResult<Vec<String>> {
         Ok(vec!["default".into(), "dev-team".into()])
     }
-    async fn create_binding(
-        &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
-        role: &str,
-        subjects: &[Subject],
-    ) -> BackendResult<()> {
+    async fn create_binding(&self, binding: NewBinding<'_>) -> BackendResult<()> {
+        let NewBinding {
+            cluster,
+            namespace,
+            name,
+            role,
+            subjects,
+        } = binding;
         self.check("create_binding", System::Kubernetes)?;
         let mut world = self.world();
         let taken = world

@@ -361,6 +361,17 @@ impl fmt::Display for RoleKind {
     }
 }
 
+/// A binding to create on a TAP cluster: a ClusterRoleBinding (`namespace: None`) or a
+/// RoleBinding, binding `subjects` to ClusterRole `role`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBinding<'a> {
+    pub cluster: &'a str,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub subjects: &'a [Subject],
+}
+
 /// One rule of a ClusterRole: what it lets a subject do.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PolicyRule {
@@ -399,16 +410,8 @@ pub trait ClusterRbac: Send + Sync {
     /// Namespace names on the cluster.
     async fn namespaces(&self, cluster: &str) -> BackendResult<Vec<String>>;
 
-    /// Create a binding (`namespace: None` makes a ClusterRoleBinding) to ClusterRole `role`.
-    /// An existing binding of that name is `Conflict`.
-    async fn create_binding(
-        &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
-        role: &str,
-        subjects: &[Subject],
-    ) -> BackendResult<()>;
+    /// Create a binding; an existing binding of that name is `Conflict`.
+    async fn create_binding(&self, binding: NewBinding<'_>) -> BackendResult<()>;
 
     /// Remove one subject from a binding: update it (with its resourceVersion, retrying on
     /// Conflict) while other subjects remain, delete it when none would.

@@ -8,7 +8,7 @@ use crate::support::clients::{
 };
 use serde_json::json;
 use tanzu_mcp::access::ports::{
-    ClusterRbac, Directory, FailureKind, Subject, System, TmcIam, TmcScope,
+    ClusterRbac, Directory, FailureKind, NewBinding, Subject, System, TmcIam, TmcScope,
 };
 use tanzu_mcp::clients::{self, ClientOptions};
 use tanzu_mcp::sandbox::DataSet;
@@ -377,11 +377,13 @@ async fn k8s_create_whose_answer_is_lost_is_not_sent_again() {
         .await;
     let error = ClusterRbac::create_binding(
         world.clients.rbac.as_ref(),
-        "tap-dev",
-        None,
-        "lost-answer",
-        "view",
-        &[Subject::user("bob@example.com")],
+        NewBinding {
+            cluster: "tap-dev",
+            namespace: None,
+            name: "lost-answer",
+            role: "view",
+            subjects: &[Subject::user("bob@example.com")],
+        },
     )
     .await
     .expect_err("the binding does not exist yet when the client reads back");

@@ -7,7 +7,7 @@ use tokio::process::Command;
 
 use crate::support::clients::{fast_options, world};
 use serde_json::Value;
-use tanzu_mcp::access::ports::{ClusterRbac, FailureKind, Subject, SubjectRemoval};
+use tanzu_mcp::access::ports::{ClusterRbac, FailureKind, NewBinding, Subject, SubjectRemoval};
 use tanzu_mcp::clients;
 use tanzu_mcp::sandbox::DataSet;
 
@@ -194,8 +194,15 @@ async fn creating_a_binding_that_exists_is_a_conflict() {
     let world = world(DataSet::Demo).await;
     let rbac: &dyn ClusterRbac = world.clients.rbac.as_ref();
     let carol = [Subject::user("carol@example.com")];
+    let carol_view = NewBinding {
+        cluster: "tap-prod",
+        namespace: Some("apps"),
+        name: "carol-view",
+        role: "view",
+        subjects: &carol,
+    };
 
-    rbac.create_binding("tap-prod", Some("apps"), "carol-view", "view", &carol)
+    rbac.create_binding(carol_view)
         .await
         .expect("create a RoleBinding");
     let kubeconfig = world.dir.path().join("kubeconfig");
@@ -209,10 +216,7 @@ async fn creating_a_binding_that_exists_is_a_conflict() {
     assert_eq!(subject_names(&made), ["carol@example.com"]);
     assert_eq!(made["roleRef"]["kind"], "ClusterRole");
 
-    let error = rbac
-        .create_binding("tap-prod", Some("apps"), "carol-view", "view", &carol)
-        .await
-        .expect_err("exists");
+    let error = rbac.create_binding(carol_view).await.expect_err("exists");
     assert_eq!(error.kind, FailureKind::Conflict);
     assert_eq!(error.status, Some(409));
 }

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::plan::{Operation, PlannedAction};
 use crate::access::Systems;
 use crate::access::inventory::FAN_OUT;
-use crate::access::ports::{BackendError, FailureKind, RoleKind, SubjectRemoval, System};
+use crate::access::ports::{
+    BackendError, FailureKind, NewBinding, RoleKind, SubjectRemoval, System,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -182,13 +184,13 @@ pub async fn run_operation(systems: &Systems, action: &PlannedAction) -> ActionR
             subject,
         } => match systems
             .rbac
-            .create_binding(
+            .create_binding(NewBinding {
                 cluster,
-                namespace.as_deref(),
-                binding,
+                namespace: namespace.as_deref(),
+                name: binding,
                 role,
-                std::slice::from_ref(subject),
-            )
+                subjects: std::slice::from_ref(subject),
+            })
             .await
         {
             Ok(()) => Ok((ActionOutcome::Done, format!("created {binding}"))),

@@ -30,7 +30,7 @@ use tracing::Instrument;
 use super::http::error_chain;
 use super::retry::{self, ClientOptions, Decision, Idempotency};
 use crate::access::ports::{
-    BackendResult, ClusterRbac, PolicyRule, RbacBinding, Subject, SubjectRemoval,
+    BackendResult, ClusterRbac, NewBinding, PolicyRule, RbacBinding, Subject, SubjectRemoval,
 };
 use crate::config::TapClusterConfig;
 pub use error::K8sError;
@@ -310,15 +310,15 @@ impl K8sRbac {
             .collect())
     }
 
-    #[tracing::instrument(skip(self, subjects), fields(system = "Kubernetes"))]
-    pub async fn create_binding(
-        &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
-        role: &str,
-        subjects: &[Subject],
-    ) -> Result<(), K8sError> {
+    #[tracing::instrument(skip(self, binding), fields(system = "Kubernetes", cluster = binding.cluster, name = binding.name))]
+    pub async fn create_binding(&self, binding: NewBinding<'_>) -> Result<(), K8sError> {
+        let NewBinding {
+            cluster,
+            namespace,
+            name,
+            role,
+            subjects,
+        } = binding;
         let client = self.client(cluster)?.clone();
         let metadata = ObjectMeta {
             name: Some(name.to_string()),
@@ -542,22 +542,14 @@ impl ClusterRbac for K8sRbac {
             .map_err(|e| e.into_backend(format!("list namespaces on '{cluster}'")))
     }
 
-    async fn create_binding(
-        &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
-        role: &str,
-        subjects: &[Subject],
-    ) -> BackendResult<()> {
-        K8sRbac::create_binding(self, cluster, namespace, name, role, subjects)
-            .await
-            .map_err(|e| {
-                e.into_backend(format!(
-                    "create {} on '{cluster}'",
-                    describe(namespace, name)
-                ))
-            })
+    async fn create_binding(&self, binding: NewBinding<'_>) -> BackendResult<()> {
+        K8sRbac::create_binding(self, binding).await.map_err(|e| {
+            e.into_backend(format!(
+                "create {} on '{}'",
+                describe(binding.namespace, binding.name),
+                binding.cluster
+            ))
+        })
     }
 
     async fn remove_subject(
