@@ -155,7 +155,7 @@ impl CspClient {
         let request = ApiRequest::new(
             System::Csp,
             "revoke invitation",
-            Method::POST,
+            Method::DELETE,
             wire::revoke_invitation_url(&self.base, &self.org_id, invitation_id),
         );
         match self.call(&request).await {

@@ -209,6 +209,18 @@ pub(super) async fn remove_members(
             "Cannot remove the last organization owner. Make another member org_owner first.",
         ));
     }
+    // Real CSP answers 404 "Users [...] not found" when none of the ids is a member (clients
+    // read it as already absent); a batch that mixes members and strangers is a partial 200.
+    if !request
+        .ids
+        .iter()
+        .any(|id| org.members.iter().any(|m| &m.user_id == id))
+    {
+        return Err(CspError::not_found(format!(
+            "Users [{}] not found",
+            request.ids.join(", ")
+        )));
+    }
     let mut response = RemoveResponse {
         succeeded: Vec::new(),
         failed: Vec::new(),
