@@ -181,3 +181,70 @@ async fn namespaces_are_scoped_by_search_scope() {
     );
     assert_eq!(body["namespaces"].as_array().unwrap().len(), 4);
 }
+
+/// CSP requests the sandbox saw (token exchanges aside), from `/_sandbox/stats`.
+async fn csp_requests(base: &str) -> u64 {
+    let stats: Value = http()
+        .get(format!("{base}/_sandbox/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["requests"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| route.contains("/csp/") && !route.contains("api-tokens"))
+        .map(|(_, n)| n.as_u64().unwrap_or(0))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_non_member_on_a_large_org_is_looked_up_in_at_most_five_csp_requests() {
+    use crate::support::common::write_config;
+    use crate::support::mcp::{Protocol, TestClient, connect};
+    let (sandbox, base) = start_sandbox(DataSet::Large).await;
+    let (_dir, toml) = write_config(&sandbox);
+    let server = connect(&toml, &[], TestClient::new(None), Protocol::Handshake).await;
+    let before = csp_requests(&base).await;
+    let nobody = server
+        .ok(
+            "get_user_access",
+            json!({ "email": "nobody-here@example.com" }),
+        )
+        .await;
+    assert_ne!(nobody["status"], "ACTIVE", "{nobody}");
+    let used = csp_requests(&base).await - before;
+    eprintln!("CSP requests for a non-member on --data large: {used}");
+    assert!(
+        used <= 5,
+        "{used} CSP requests (walking every page took 52)"
+    );
+}
+
+#[tokio::test]
+async fn the_user_search_finds_members_in_the_listing_shape() {
+    let world = world(DataSet::Demo).await;
+    let csp: &dyn Directory = world.clients.csp.as_ref();
+    let bob = csp
+        .find_member("Bob@Example.com")
+        .await
+        .expect("search")
+        .expect("bob is a member");
+    assert_eq!(bob.email, "bob@example.com");
+    assert_eq!(
+        world
+            .requests("GET /csp/gateway/am/api/orgs/{org_id}/users/search")
+            .await,
+        1
+    );
+    assert_eq!(
+        world
+            .requests("GET /csp/gateway/am/api/v2/orgs/{org_id}/users")
+            .await,
+        0,
+        "no page walk"
+    );
+}

@@ -41,6 +41,17 @@ pub fn remove_members_body(ids: &[String]) -> Value {
     json!({ "ids": ids, "notifyUsers": false })
 }
 
+/// `GET /csp/gateway/am/api/orgs/{org}/users/search?userSearchTerm=`: the first members that
+/// match a term, as `{results: [{user, organizationRoles, ...}]}` like the v2 listing's items.
+pub fn user_search_url(base: &Url, org: &str, term: &str) -> Url {
+    let mut url = am(base, &["orgs", org, "users", "search"]);
+    url.query_pairs_mut().append_pair("userSearchTerm", term);
+    url
+}
+
+/// CSP's user search answers only its first matches; a full answer may have cut some off.
+pub const SEARCH_RESULTS_CAP: usize = 20;
+
 /// `GET` lists and `POST` creates invitations.
 pub fn invitations_url(base: &Url, org: &str) -> Url {
     am(base, &["orgs", org, "invitations"])

@@ -12,6 +12,8 @@
 //!   `DELETE .../invitations/{invitationId}` revokes an AVAILABLE one (the id is the last
 //!   segment of the listed `refLink`; there is no `POST .../invitations/{id}?action=revoke`).
 //! - `GET /csp/gateway/am/api/orgs/{orgId}/groups?pageStart=&pageLimit=`: the org's groups.
+//! - `GET /csp/gateway/am/api/orgs/{orgId}/users/search?userSearchTerm=`: the first 20 members
+//!   matching a term, `{results: [...]}` in the v2 listing's item shape.
 //!
 //! Errors look like CSP's: `{statusCode, message, moduleCode, cspErrorCode, traceId, requestId}`.
 //!
@@ -59,6 +61,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/csp/gateway/am/api/v2/orgs/{org_id}/users",
             get(members::list_members).delete(members::remove_members),
+        )
+        .route(
+            "/csp/gateway/am/api/orgs/{org_id}/users/search",
+            get(members::search_members),
         )
         .route(
             "/csp/gateway/am/api/orgs/{org_id}/invitations",
