@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::support::clients::{EXCHANGE_ROUTE, USERS_ROUTE, world};
+use crate::support::common::ORG_ID;
 use serde_json::json;
 use tanzu_mcp::access::ports::{Directory, FailureKind};
 use tanzu_mcp::clients;
@@ -101,6 +102,15 @@ async fn token_expiry_mid_listing_does_not_break_it() {
 async fn find_member_walks_pages_and_stops_at_the_answer() {
     let world = world(DataSet::Demo).await;
     let directory: &dyn Directory = world.clients.csp.as_ref();
+    // Without CSP's user search the walk is the fallback; this pins the walk.
+    world
+        .fault(
+            "GET",
+            &format!("/csp/gateway/am/api/orgs/{ORG_ID}/users/search"),
+            404,
+            10,
+        )
+        .await;
     let alice = directory
         .find_member("ALICE@example.com")
         .await

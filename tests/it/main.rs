@@ -3,6 +3,7 @@
 
 mod support;
 
+mod api_shapes;
 mod bind;
 mod cli;
 mod clients_csp;

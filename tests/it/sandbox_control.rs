@@ -155,7 +155,11 @@ async fn status_zero_only_delays_and_then_serves() {
         &json!({"path_prefix": "/v1alpha1/workspaces", "status": 0, "delay_ms": 20, "count": 1}),
     )
     .await;
-    let (status, body) = get_json(&format!("{base}/v1alpha1/workspaces"), &token).await;
+    let (status, body) = get_json(
+        &format!("{base}/v1alpha1/workspaces?includeTotalCount=true"),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["totalCount"], "3");
     assert_eq!(stats(&base).await["faults_served"], 1);

@@ -444,7 +444,9 @@ async fn clusters_are_listed_with_offset_pagination() {
     let (sandbox, base) = start_sandbox(DataSet::Demo).await;
     let token = token_for(&sandbox).await;
     let (status, first) = get_json(
-        &format!("{base}/v1alpha1/clusters?pagination.offset=0&pagination.size=2"),
+        &format!(
+            "{base}/v1alpha1/clusters?pagination.offset=0&pagination.size=2&includeTotalCount=true"
+        ),
         &token,
     )
     .await;
@@ -532,7 +534,11 @@ async fn single_resources_can_be_read() {
 async fn the_built_in_roles_are_listed() {
     let (sandbox, base) = start_sandbox(DataSet::Empty).await;
     let token = token_for(&sandbox).await;
-    let (status, body) = get_json(&format!("{base}/v1alpha1/iam/roles"), &token).await;
+    let (status, body) = get_json(
+        &format!("{base}/v1alpha1/iam/roles?includeTotalCount=true"),
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
     let names: Vec<&str> = body["roles"]
         .as_array()
@@ -564,6 +570,10 @@ async fn the_empty_data_set_has_resources_but_no_policies() {
     )
     .await;
     assert_eq!(body["policyList"], json!([]));
-    let (_, clusters) = get_json(&format!("{base}/v1alpha1/clusters"), &token).await;
+    let (_, clusters) = get_json(
+        &format!("{base}/v1alpha1/clusters?includeTotalCount=true"),
+        &token,
+    )
+    .await;
     assert_eq!(clusters["totalCount"], "3");
 }

@@ -155,7 +155,7 @@ impl CspClient {
         let request = ApiRequest::new(
             System::Csp,
             "revoke invitation",
-            Method::POST,
+            Method::DELETE,
             wire::revoke_invitation_url(&self.base, &self.org_id, invitation_id),
         );
         match self.call(&request).await {
@@ -251,6 +251,31 @@ impl CspClient {
     }
 }
 
+impl CspClient {
+    /// One member by email through CSP's user search: `Some(answer)` when the search settles
+    /// it, `None` when it cannot (search refused, or as many results as it ever answers without
+    /// the email among them) and the caller must walk the pages.
+    async fn search_member(&self, email: &str) -> Option<Option<Member>> {
+        let url = wire::user_search_url(&self.base, &self.org_id, email);
+        let page: wire::UsersPage = match self.get_json("search members", url).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::info!(error = %e, "user search failed; walking the member pages");
+                return None;
+            }
+        };
+        let got = page.results.len();
+        let found = page.results.into_iter().map(Member::from).find(|m| {
+            m.email.eq_ignore_ascii_case(email) || m.username.eq_ignore_ascii_case(email)
+        });
+        match found {
+            Some(member) => Some(Some(member)),
+            None if got < wire::SEARCH_RESULTS_CAP => Some(None),
+            None => None,
+        }
+    }
+}
+
 fn into_member_page(page: wire::UsersPage) -> MemberPage {
     let members: Vec<Member> = page.results.into_iter().map(Member::from).collect();
     let total = page.total_results.unwrap_or(members.len());
@@ -314,6 +339,9 @@ impl Directory for CspClient {
 
     async fn find_member(&self, email: &str) -> BackendResult<Option<Member>> {
         let operation = || format!("find member '{email}'");
+        if let Some(answer) = self.search_member(email).await {
+            return Ok(answer);
+        }
         let mut pager = self.pager(wire::MAX_PAGE_LIMIT);
         while let Some(page) = pager
             .next_page()

@@ -41,6 +41,17 @@ pub fn remove_members_body(ids: &[String]) -> Value {
     json!({ "ids": ids, "notifyUsers": false })
 }
 
+/// `GET /csp/gateway/am/api/orgs/{org}/users/search?userSearchTerm=`: the first members that
+/// match a term, as `{results: [{user, organizationRoles, ...}]}` like the v2 listing's items.
+pub fn user_search_url(base: &Url, org: &str, term: &str) -> Url {
+    let mut url = am(base, &["orgs", org, "users", "search"]);
+    url.query_pairs_mut().append_pair("userSearchTerm", term);
+    url
+}
+
+/// CSP's user search answers only its first matches; a full answer may have cut some off.
+pub const SEARCH_RESULTS_CAP: usize = 20;
+
 /// `GET` lists and `POST` creates invitations.
 pub fn invitations_url(base: &Url, org: &str) -> Url {
     am(base, &["orgs", org, "invitations"])
@@ -50,11 +61,10 @@ pub fn invite_body(emails: &[String], org_role: &str) -> Value {
     json!({ "usernames": emails, "organizationRoles": [{ "name": org_role }] })
 }
 
-/// `POST /csp/gateway/am/api/orgs/{org}/invitations/{id}?action=revoke`.
+/// `DELETE /csp/gateway/am/api/orgs/{org}/invitations/{invitationId}` revokes one invitation
+/// (CSP has no `POST .../invitations/{id}?action=revoke`).
 pub fn revoke_invitation_url(base: &Url, org: &str, id: &str) -> Url {
-    let mut url = am(base, &["orgs", org, "invitations", id]);
-    url.query_pairs_mut().append_pair("action", "revoke");
-    url
+    am(base, &["orgs", org, "invitations", id])
 }
 
 pub fn groups_url(base: &Url, org: &str, start: usize, limit: usize) -> Url {
@@ -156,7 +166,10 @@ pub struct InvitationEntry {
     pub username: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
-    pub status: InvitationStatus,
+    /// Optional in CSP's schema; an entry without it is still listed (as pending, see
+    /// [`InvitationEntry::into_invitation`]) rather than failing the whole list.
+    #[serde(default)]
+    pub status: Option<InvitationStatus>,
     #[serde(default)]
     pub organization_roles: Vec<NamedRole>,
     /// `orgRoleNames`, or `organizationRoleNames` as the invitation list spells it.
@@ -185,7 +198,9 @@ impl InvitationEntry {
         Some(Invitation {
             id,
             email,
-            status: self.status,
+            // CSP lists an invitation without a status only while it is open; treating it as
+            // AVAILABLE lets a revoke try it, and CSP itself refuses one that is not.
+            status: self.status.unwrap_or(InvitationStatus::Available),
             org_roles,
         })
     }
@@ -274,7 +289,7 @@ mod tests {
     fn revoke_and_remove_urls() {
         assert_eq!(
             revoke_invitation_url(&base(), "o", "inv/1").as_str(),
-            "https://console.example/csp/gateway/am/api/orgs/o/invitations/inv%2F1?action=revoke"
+            "https://console.example/csp/gateway/am/api/orgs/o/invitations/inv%2F1"
         );
         assert_eq!(
             remove_members_url(&base(), "o").as_str(),
@@ -342,6 +357,23 @@ mod tests {
         assert_eq!(all[0].org_roles, vec!["org_member"]);
         assert_eq!(all[1].status, InvitationStatus::Revoked);
         assert_eq!(all[1].org_roles, vec!["org_owner"]);
+    }
+
+    #[test]
+    fn the_invitation_fixture_parses_with_and_without_status() {
+        let list: InvitationList = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/csp/invitations.list.json"
+        ))
+        .expect("one entry without status does not fail the list");
+        let all: Vec<Invitation> = list
+            .into_entries()
+            .into_iter()
+            .filter_map(InvitationEntry::into_invitation)
+            .collect();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].id, "1b2c3d4e-0000-4a5b-8c9d-000000000001");
+        assert_eq!(all[0].org_roles, vec!["org_member"]);
+        assert_eq!(all[1].status, InvitationStatus::Available);
     }
 
     #[test]

@@ -107,8 +107,7 @@ impl TmcClient {
             let (page, total) = wire::listing_page(&body, key);
             let got = page.len();
             items.extend(page);
-            let done = got == 0 || total.is_none_or(|total| items.len() >= total);
-            if done {
+            if wire::listing_done(got, items.len(), self.page_size, total) {
                 return Ok(items);
             }
         }

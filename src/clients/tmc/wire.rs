@@ -145,12 +145,24 @@ pub fn subject_from_wire(subject: &WireSubject) -> Option<Subject> {
     })
 }
 
-/// `pagination.offset` / `pagination.size` of a listing.
+/// `pagination.offset` / `pagination.size` of a listing, asking for `totalCount` (TMC leaves
+/// it out unless `includeTotalCount=true`).
 pub fn with_page(mut url: Url, offset: usize, size: usize) -> Url {
     url.query_pairs_mut()
         .append_pair("pagination.offset", &offset.to_string())
-        .append_pair("pagination.size", &size.max(1).to_string());
+        .append_pair("pagination.size", &size.max(1).to_string())
+        .append_pair("includeTotalCount", "true");
     url
+}
+
+/// Whether a listing is complete after a page of `got` items (`so_far` in all, `size` asked
+/// for). A known total decides; without one, a short or empty page is the last.
+pub fn listing_done(got: usize, so_far: usize, size: usize, total: Option<usize>) -> bool {
+    match total {
+        _ if got == 0 => true,
+        Some(total) => so_far >= total,
+        None => got < size.max(1),
+    }
 }
 
 pub fn clusters_url(base: &Url) -> Url {
@@ -165,9 +177,16 @@ pub fn workspaces_url(base: &Url) -> Url {
     endpoint(base, &["v1alpha1", "workspaces"])
 }
 
+/// Namespaces of one cluster. The list request scopes by `searchScope.*` (TMC ignores unknown
+/// query fields, so `fullName.*` here would silently merge same-named clusters' namespaces).
 pub fn namespaces_url(base: &Url, cluster: &TmcCluster) -> Url {
     let mut url = endpoint(base, &["v1alpha1", "clusters", &cluster.name, "namespaces"]);
-    cluster_query(&mut url, &cluster.management_cluster, &cluster.provisioner);
+    url.query_pairs_mut()
+        .append_pair(
+            "searchScope.managementClusterName",
+            &cluster.management_cluster,
+        )
+        .append_pair("searchScope.provisionerName", &cluster.provisioner);
     url
 }
 
@@ -384,6 +403,58 @@ mod tests {
             kind: Some(kind.into()),
         });
         assert_eq!(back, Some(sa));
+    }
+
+    #[test]
+    fn the_listing_fixtures_parse() {
+        let clusters: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/tmc/clusters.list.json"
+        ))
+        .unwrap();
+        let (items, total) = listing_page(&clusters, "clusters");
+        assert_eq!(total, Some(1));
+        let cluster = listed_cluster(&items[0]).unwrap();
+        assert_eq!(cluster.name, "dev-cluster-1");
+        assert_eq!(cluster.management_cluster, "attached");
+        let namespaces: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/tmc/namespaces.list.json"
+        ))
+        .unwrap();
+        let (items, total) = listing_page(&namespaces, "namespaces");
+        assert_eq!(total, None, "no totalCount unless asked for");
+        assert_eq!(listed_name(&items[0]).as_deref(), Some("team-a"));
+        let cluster = TmcCluster {
+            name: "dev-cluster-1".into(),
+            management_cluster: "attached".into(),
+            provisioner: "attached".into(),
+        };
+        let url = with_page(namespaces_url(&base(), &cluster), 0, 100);
+        let request = include_str!("../../../tests/fixtures/tmc/namespaces.list.request.txt");
+        assert_eq!(
+            format!("GET {}?{}", url.path(), url.query().unwrap()),
+            request.trim()
+        );
+    }
+
+    #[test]
+    fn listings_end_on_the_total_or_else_on_a_short_page() {
+        assert!(
+            !listing_done(20, 20, 20, None),
+            "a full page without a total: go on"
+        );
+        assert!(listing_done(7, 27, 20, None));
+        assert!(listing_done(0, 20, 20, None));
+        assert!(
+            !listing_done(10, 10, 20, Some(30)),
+            "a capped page below the total: go on"
+        );
+        assert!(listing_done(10, 30, 20, Some(30)));
+        assert!(
+            with_page(base(), 0, 20)
+                .query()
+                .unwrap()
+                .contains("includeTotalCount=true")
+        );
     }
 
     #[test]

@@ -163,6 +163,44 @@ pub(super) async fn list_members(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub(super) struct SearchQuery {
+    user_search_term: Option<String>,
+}
+
+/// The most results CSP's user search answers.
+const SEARCH_RESULTS: usize = 20;
+
+/// `GET .../orgs/{org}/users/search?userSearchTerm=`: the first members whose email, username
+/// or name contains the term, in the v2 listing's item shape, under `results`.
+pub(super) async fn search_members(
+    State(state): State<AppState>,
+    Path(org_id): Path<String>,
+    Query(query): Query<SearchQuery>,
+) -> CspResult<axum::Json<Value>> {
+    let term = query
+        .user_search_term
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| CspError::bad_request("userSearchTerm is required."))?
+        .to_lowercase();
+    let world = state.world();
+    check_org(&world, &org_id)?;
+    let results: Vec<Value> = world
+        .csp
+        .members
+        .iter()
+        .filter(|m| {
+            [&m.email, &m.first_name, &m.last_name]
+                .iter()
+                .any(|field| field.to_lowercase().contains(&term))
+        })
+        .take(SEARCH_RESULTS)
+        .map(|m| member_json(&org_id, m))
+        .collect();
+    Ok(axum::Json(json!({ "results": results })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RemoveRequest {
     ids: Vec<String>,
     #[serde(default)]
@@ -208,6 +246,18 @@ pub(super) async fn remove_members(
         return Err(CspError::bad_request(
             "Cannot remove the last organization owner. Make another member org_owner first.",
         ));
+    }
+    // Real CSP answers 404 "Users [...] not found" when none of the ids is a member (clients
+    // read it as already absent); a batch that mixes members and strangers is a partial 200.
+    if !request
+        .ids
+        .iter()
+        .any(|id| org.members.iter().any(|m| &m.user_id == id))
+    {
+        return Err(CspError::not_found(format!(
+            "Users [{}] not found",
+            request.ids.join(", ")
+        )));
     }
     let mut response = RemoveResponse {
         succeeded: Vec::new(),

@@ -9,8 +9,11 @@
 //!   200 `{succeeded, failed}` (partial success); 400 if it would remove the last org owner.
 //! - `GET|POST /csp/gateway/am/api/orgs/{orgId}/invitations`: a JSON array of invitations
 //!   (AVAILABLE, REDEEMED, REVOKED); POST `{usernames, organizationRoles}` answers 202.
-//!   `POST .../invitations/{id}?action=revoke` revokes an AVAILABLE one.
+//!   `DELETE .../invitations/{invitationId}` revokes an AVAILABLE one (the id is the last
+//!   segment of the listed `refLink`; there is no `POST .../invitations/{id}?action=revoke`).
 //! - `GET /csp/gateway/am/api/orgs/{orgId}/groups?pageStart=&pageLimit=`: the org's groups.
+//! - `GET /csp/gateway/am/api/orgs/{orgId}/users/search?userSearchTerm=`: the first 20 members
+//!   matching a term, `{results: [...]}` in the v2 listing's item shape.
 //!
 //! Errors look like CSP's: `{statusCode, message, moduleCode, cspErrorCode, traceId, requestId}`.
 //!
@@ -29,7 +32,7 @@ mod members;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -60,12 +63,16 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(members::list_members).delete(members::remove_members),
         )
         .route(
+            "/csp/gateway/am/api/orgs/{org_id}/users/search",
+            get(members::search_members),
+        )
+        .route(
             "/csp/gateway/am/api/orgs/{org_id}/invitations",
             get(invitations::list_invitations).post(invitations::invite),
         )
         .route(
             "/csp/gateway/am/api/orgs/{org_id}/invitations/{invitation_id}",
-            post(invitations::invitation_action),
+            delete(invitations::revoke_invitation),
         )
         .route(
             "/csp/gateway/am/api/orgs/{org_id}/groups",

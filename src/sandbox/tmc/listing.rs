@@ -14,12 +14,40 @@ const DEFAULT_PAGE_SIZE: usize = 20;
 
 type Reply = TmcResult<axum::Json<Value>>;
 
+/// The listing options the sandbox reads; any other query field is ignored, as TMC does.
 #[derive(Deserialize)]
 pub(super) struct PageQuery {
     #[serde(rename = "pagination.offset")]
     offset: Option<String>,
     #[serde(rename = "pagination.size")]
     size: Option<String>,
+    /// `totalCount` is answered only when asked for, which is how TMC's list request reads.
+    #[serde(rename = "includeTotalCount")]
+    include_total_count: Option<String>,
+    #[serde(rename = "searchScope.managementClusterName")]
+    management_cluster: Option<String>,
+    #[serde(rename = "searchScope.provisionerName")]
+    provisioner: Option<String>,
+}
+
+/// A `searchScope` filter: absent, empty or `*` matches everything; otherwise a glob with `*`.
+fn scope_matches(filter: Option<&str>, value: &str) -> bool {
+    match filter {
+        None | Some("") | Some("*") => true,
+        Some(pattern) => glob_matches(pattern, value),
+    }
+}
+
+fn glob_matches(pattern: &str, value: &str) -> bool {
+    let Some((head, rest)) = pattern.split_once('*') else {
+        return pattern == value;
+    };
+    let Some(tail) = value.strip_prefix(head) else {
+        return false;
+    };
+    (0..=tail.len())
+        .filter(|&i| tail.is_char_boundary(i))
+        .any(|i| glob_matches(rest, &tail[i..]))
 }
 
 /// The `[offset, offset + size)` window of `items` and the list's JSON envelope.
@@ -39,7 +67,11 @@ fn paginate(key: &str, items: Vec<Value>, query: &PageQuery) -> TmcResult<Value>
     };
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(offset).take(size).collect();
-    Ok(json!({ key: page, "totalCount": total.to_string() }))
+    let mut answer = json!({ key: page });
+    if query.include_total_count.as_deref() == Some("true") {
+        answer["totalCount"] = json!(total.to_string());
+    }
+    Ok(answer)
 }
 
 fn meta_json(object: &TmcObject) -> Value {
@@ -176,11 +208,17 @@ pub(super) async fn list_namespaces(
         &PolicyScope::Cluster(cluster.clone()),
         &FullNameQuery::default(),
     )?;
+    let owner = world.tmc.clusters.iter().find(|c| c.object.name == cluster);
+    // Same-named clusters under other management clusters or provisioners stay out.
+    let in_scope = owner.is_some_and(|c| {
+        scope_matches(q.management_cluster.as_deref(), &c.management_cluster)
+            && scope_matches(q.provisioner.as_deref(), &c.provisioner)
+    });
     let items = world
         .tmc
         .namespaces
         .iter()
-        .filter(|n| n.cluster == cluster)
+        .filter(|n| in_scope && n.cluster == cluster)
         .filter_map(|n| namespace_json(&world, &cluster, &n.object.name))
         .collect();
     paginate("namespaces", items, &q).map(axum::Json)
@@ -220,8 +258,8 @@ pub(super) async fn list_roles(Query(q): Query<PageQuery>) -> Reply {
         .collect();
     // Every role fits one page unless the caller asks for less.
     let query = PageQuery {
-        offset: q.offset,
-        size: q.size.or_else(|| Some(TMC_ROLES.len().to_string())),
+        size: q.size.clone().or_else(|| Some(TMC_ROLES.len().to_string())),
+        ..q
     };
     paginate("roles", items, &query).map(axum::Json)
 }
@@ -234,4 +272,17 @@ pub(super) async fn get_role(Path(name): Path<String>) -> Reply {
     Ok(axum::Json(
         json!({ "role": role_json(role.name, role.resources) }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn search_scope_globs() {
+        assert!(glob_matches("attached", "attached"));
+        assert!(glob_matches("att*", "attached"));
+        assert!(glob_matches("*ch*d", "attached"));
+        assert!(!glob_matches("eks*", "attached"));
+    }
 }
