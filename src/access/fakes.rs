@@ -348,24 +348,18 @@ impl ClusterRbac for Fake {
     async fn namespaces(&self, _cluster: &str) -> BackendResult<Vec<String>> {
         Ok(vec!["default".into(), "dev-team".into()])
     }
-    async fn create_binding(&self, binding: NewBinding<'_>) -> BackendResult<()> {
-        let NewBinding {
-            cluster,
-            namespace,
-            name,
-            role,
-            subjects,
-        } = binding;
+    async fn create_binding(&self, new: NewBinding<'_>) -> BackendResult<()> {
         self.check("create_binding", System::Kubernetes)?;
         let mut world = self.world();
-        let taken = world
-            .tap
-            .iter()
-            .any(|b| b.cluster == cluster && b.namespace.as_deref() == namespace && b.name == name);
+        let taken = world.tap.iter().any(|b| {
+            b.cluster == new.cluster
+                && b.namespace.as_deref() == new.namespace
+                && b.name == new.name
+        });
         if taken {
             return Err(BackendError {
                 system: System::Kubernetes,
-                operation: format!("create binding {name}"),
+                operation: format!("create binding {}", new.name),
                 kind: FailureKind::Conflict,
                 status: Some(409),
                 message: "already exists".into(),
@@ -373,22 +367,25 @@ impl ClusterRbac for Fake {
             });
         }
         world.tap.push(RbacBinding {
-            cluster: cluster.to_string(),
-            namespace: namespace.map(str::to_string),
-            name: name.to_string(),
+            cluster: new.cluster.to_string(),
+            namespace: new.namespace.map(str::to_string),
+            name: new.name.to_string(),
             role_kind: RoleKind::ClusterRole,
-            role_name: role.to_string(),
-            subjects: subjects.to_vec(),
+            role_name: new.role.to_string(),
+            subjects: new.subjects.to_vec(),
         });
         Ok(())
     }
     async fn remove_subject(
         &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
+        binding: BindingRef<'_>,
         subject: &Subject,
     ) -> BackendResult<SubjectRemoval> {
+        let BindingRef {
+            cluster,
+            namespace,
+            name,
+        } = binding;
         self.check(&format!("remove_subject:{cluster}"), System::Kubernetes)?;
         let mut world = self.world();
         let Some(index) = world.tap.iter().position(|b| {

@@ -361,6 +361,15 @@ impl fmt::Display for RoleKind {
     }
 }
 
+/// One Kubernetes binding on a TAP cluster: a ClusterRoleBinding (`namespace: None`) or a
+/// RoleBinding.
+#[derive(Debug, Clone, Copy)]
+pub struct BindingRef<'a> {
+    pub cluster: &'a str,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+}
+
 /// A binding to create on a TAP cluster: a ClusterRoleBinding (`namespace: None`) or a
 /// RoleBinding, binding `subjects` to ClusterRole `role`.
 #[derive(Debug, Clone, Copy)]
@@ -417,9 +426,7 @@ pub trait ClusterRbac: Send + Sync {
     /// Conflict) while other subjects remain, delete it when none would.
     async fn remove_subject(
         &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
+        binding: BindingRef<'_>,
         subject: &Subject,
     ) -> BackendResult<SubjectRemoval>;
 }

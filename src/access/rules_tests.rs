@@ -329,24 +329,16 @@ async fn binding_twice_is_idempotent_and_unknown_roles_list_the_valid_ones() {
         cluster: "tap-a".into(),
         namespace: Some("dev-team".into()),
     };
-    let first = bind_role(
-        &systems,
-        Grantee::User("bob@example.com".into()),
-        "view",
-        target(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(first.outcome, BindOutcome::Bound);
-    let second = bind_role(
-        &systems,
-        Grantee::User("bob@example.com".into()),
-        "view",
-        target(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(second.outcome, BindOutcome::AlreadyBound);
+    let bob_view = || {
+        bind_role(
+            &systems,
+            Grantee::User("bob@example.com".into()),
+            "view",
+            target(),
+        )
+    };
+    assert_eq!(bob_view().await.unwrap().outcome, BindOutcome::Bound);
+    assert_eq!(bob_view().await.unwrap().outcome, BindOutcome::AlreadyBound);
     assert_eq!(
         fake.world()
             .tap

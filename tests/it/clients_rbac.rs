@@ -7,7 +7,16 @@ use tokio::process::Command;
 
 use crate::support::clients::{fast_options, world};
 use serde_json::Value;
-use tanzu_mcp::access::ports::{ClusterRbac, FailureKind, NewBinding, Subject, SubjectRemoval};
+use tanzu_mcp::access::ports::{
+    BindingRef, ClusterRbac, FailureKind, NewBinding, Subject, SubjectRemoval,
+};
+
+/// The ClusterRoleBinding alice and bob share on tap-dev.
+const EDITORS: BindingRef<'static> = BindingRef {
+    cluster: "tap-dev",
+    namespace: None,
+    name: "app-editors",
+};
 use tanzu_mcp::clients;
 use tanzu_mcp::sandbox::DataSet;
 
@@ -54,7 +63,7 @@ async fn removing_one_subject_of_a_shared_binding_keeps_the_other_bound() {
     let bob = Subject::user("bob@example.com");
 
     let removal = rbac
-        .remove_subject("tap-dev", None, "app-editors", &alice)
+        .remove_subject(EDITORS, &alice)
         .await
         .expect("remove alice");
     assert_eq!(removal, SubjectRemoval::Updated);
@@ -79,7 +88,7 @@ async fn removing_one_subject_of_a_shared_binding_keeps_the_other_bound() {
     assert_eq!(subject_names(&staging).len(), 2);
 
     let removal = rbac
-        .remove_subject("tap-dev", None, "app-editors", &bob)
+        .remove_subject(EDITORS, &bob)
         .await
         .expect("remove bob");
     assert_eq!(
@@ -98,7 +107,7 @@ async fn removing_one_subject_of_a_shared_binding_keeps_the_other_bound() {
     );
 
     let again = rbac
-        .remove_subject("tap-dev", None, "app-editors", &bob)
+        .remove_subject(EDITORS, &bob)
         .await
         .expect("remove again");
     assert_eq!(again, SubjectRemoval::AlreadyAbsent);
@@ -119,9 +128,11 @@ async fn a_conflicting_write_is_read_again_and_retried() {
         .await;
     let removal = rbac
         .remove_subject(
-            "tap-staging",
-            None,
-            "app-editors",
+            BindingRef {
+                cluster: "tap-staging",
+                namespace: None,
+                name: "app-editors",
+            },
             &Subject::user("alice@example.com"),
         )
         .await

@@ -14,7 +14,7 @@ use super::plan::{Operation, PlannedAction};
 use crate::access::Systems;
 use crate::access::inventory::FAN_OUT;
 use crate::access::ports::{
-    BackendError, FailureKind, NewBinding, RoleKind, SubjectRemoval, System,
+    BackendError, BindingRef, FailureKind, NewBinding, RoleKind, SubjectRemoval, System,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -124,7 +124,14 @@ pub async fn run_operation(systems: &Systems, action: &PlannedAction) -> ActionR
             subject,
         } => systems
             .rbac
-            .remove_subject(cluster, namespace.as_deref(), binding, subject)
+            .remove_subject(
+                BindingRef {
+                    cluster,
+                    namespace: namespace.as_deref(),
+                    name: binding,
+                },
+                subject,
+            )
             .await
             .map(|removal| match removal {
                 SubjectRemoval::Updated => (

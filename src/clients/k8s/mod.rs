@@ -30,7 +30,8 @@ use tracing::Instrument;
 use super::http::error_chain;
 use super::retry::{self, ClientOptions, Decision, Idempotency};
 use crate::access::ports::{
-    BackendResult, ClusterRbac, NewBinding, PolicyRule, RbacBinding, Subject, SubjectRemoval,
+    BackendResult, BindingRef, ClusterRbac, NewBinding, PolicyRule, RbacBinding, Subject,
+    SubjectRemoval,
 };
 use crate::config::TapClusterConfig;
 pub use error::K8sError;
@@ -390,11 +391,14 @@ impl K8sRbac {
     #[tracing::instrument(skip(self), fields(system = "Kubernetes", subject = %subject.name))]
     pub async fn remove_subject(
         &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
+        binding: BindingRef<'_>,
         subject: &Subject,
     ) -> Result<SubjectRemoval, K8sError> {
+        let BindingRef {
+            cluster,
+            namespace,
+            name,
+        } = binding;
         let client = self.client(cluster)?.clone();
         match namespace {
             None => {
@@ -554,12 +558,15 @@ impl ClusterRbac for K8sRbac {
 
     async fn remove_subject(
         &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        name: &str,
+        binding: BindingRef<'_>,
         subject: &Subject,
     ) -> BackendResult<SubjectRemoval> {
-        K8sRbac::remove_subject(self, cluster, namespace, name, subject)
+        let BindingRef {
+            cluster,
+            namespace,
+            name,
+        } = binding;
+        K8sRbac::remove_subject(self, binding, subject)
             .await
             .map_err(|e| {
                 e.into_backend(format!(

@@ -85,7 +85,11 @@ impl Sealer {
         rand::rng().fill_bytes(&mut nonce);
         let nonce = URL_SAFE_NO_PAD.encode(nonce);
         let expiry = now_secs().saturating_add(ttl.as_secs());
-        let tag = self.tag(purpose, &nonce, expiry, digest, binding);
+        let tag = URL_SAFE_NO_PAD.encode(
+            self.mac(purpose, &nonce, expiry, digest, binding)
+                .finalize()
+                .into_bytes(),
+        );
         format!("{nonce}.{expiry}.{digest}.{tag}")
     }
 
@@ -148,21 +152,6 @@ impl Sealer {
         }
         mac
     }
-
-    fn tag(
-        &self,
-        purpose: Purpose,
-        nonce: &str,
-        expiry: u64,
-        digest: &str,
-        binding: Binding<'_>,
-    ) -> String {
-        URL_SAFE_NO_PAD.encode(
-            self.mac(purpose, nonce, expiry, digest, binding)
-                .finalize()
-                .into_bytes(),
-        )
-    }
 }
 
 fn now_secs() -> u64 {
@@ -220,10 +209,8 @@ mod tests {
             (Purpose::Token, other_tool),
             (Purpose::InputState, CALL),
         ] {
-            assert_eq!(
-                sealer.open(&token, purpose, binding),
-                Err(Rejection::NotForThisCall)
-            );
+            let opened = sealer.open(&token, purpose, binding);
+            assert_eq!(opened, Err(Rejection::NotForThisCall), "{purpose:?}");
         }
     }
 
