@@ -8,6 +8,7 @@
 //! on a Conflict, so a concurrent writer is never overwritten.
 
 mod error;
+mod port;
 mod retry_after;
 mod subjects;
 
@@ -15,7 +16,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 
-use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, RoleBinding, RoleRef, Subject as K8sSubject,
@@ -30,8 +30,7 @@ use tracing::Instrument;
 use super::http::error_chain;
 use super::retry::{self, ClientOptions, Decision, Idempotency};
 use crate::access::ports::{
-    BackendResult, BindingRef, ClusterRbac, NewBinding, PolicyRule, RbacBinding, Subject,
-    SubjectRemoval,
+    BindingRef, NewBinding, PolicyRule, RbacBinding, Subject, SubjectRemoval,
 };
 use crate::config::TapClusterConfig;
 pub use error::K8sError;
@@ -510,79 +509,6 @@ async fn client_for(
     let builder = kube::client::ClientBuilder::try_from(config)
         .map_err(|e| K8sError::Config(format!("context '{context}': {e}")))?;
     Ok(builder.with_layer(&retry_after::RetryAfterLayer).build())
-}
-
-#[async_trait]
-impl ClusterRbac for K8sRbac {
-    fn clusters(&self) -> Vec<String> {
-        self.clusters.iter().map(|(name, _)| name.clone()).collect()
-    }
-
-    async fn bindings(&self, cluster: &str) -> BackendResult<Vec<RbacBinding>> {
-        K8sRbac::bindings(self, cluster)
-            .await
-            .map_err(|e| e.into_backend(format!("list bindings on '{cluster}'")))
-    }
-
-    async fn cluster_roles(&self, cluster: &str) -> BackendResult<Vec<String>> {
-        K8sRbac::cluster_roles(self, cluster)
-            .await
-            .map_err(|e| e.into_backend(format!("list cluster roles on '{cluster}'")))
-    }
-
-    async fn cluster_role_rules(
-        &self,
-        cluster: &str,
-        name: &str,
-    ) -> BackendResult<Vec<PolicyRule>> {
-        K8sRbac::cluster_role_rules(self, cluster, name)
-            .await
-            .map_err(|e| e.into_backend(format!("read ClusterRole '{name}' on '{cluster}'")))
-    }
-
-    async fn namespaces(&self, cluster: &str) -> BackendResult<Vec<String>> {
-        K8sRbac::namespaces(self, cluster)
-            .await
-            .map_err(|e| e.into_backend(format!("list namespaces on '{cluster}'")))
-    }
-
-    async fn create_binding(&self, binding: NewBinding<'_>) -> BackendResult<()> {
-        K8sRbac::create_binding(self, binding).await.map_err(|e| {
-            e.into_backend(format!(
-                "create {} on '{}'",
-                describe(binding.namespace, binding.name),
-                binding.cluster
-            ))
-        })
-    }
-
-    async fn remove_subject(
-        &self,
-        binding: BindingRef<'_>,
-        subject: &Subject,
-    ) -> BackendResult<SubjectRemoval> {
-        let BindingRef {
-            cluster,
-            namespace,
-            name,
-        } = binding;
-        K8sRbac::remove_subject(self, binding, subject)
-            .await
-            .map_err(|e| {
-                e.into_backend(format!(
-                    "remove '{}' from {} on '{cluster}'",
-                    subject.name,
-                    describe(namespace, name)
-                ))
-            })
-    }
-}
-
-fn describe(namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        None => format!("ClusterRoleBinding '{name}'"),
-        Some(ns) => format!("RoleBinding '{ns}/{name}'"),
-    }
 }
 
 #[cfg(test)]
