@@ -224,3 +224,44 @@ async fn owners(systems: &Systems) -> AccessResult<usize> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_orgs_only_owner_is_refused_before_anyone_is_asked() {
+        let fake = super::super::fakes::small_world();
+        for member in fake.world().members.iter_mut() {
+            member.org_roles = if member.email == "alice@example.com" {
+                vec!["org_owner".into()]
+            } else {
+                vec!["org_member".into()]
+            };
+        }
+        let err = super::plan(&fake.systems(), "alice@example.com", false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, super::AccessError::Refused { reason, .. } if reason.contains("only owner")),
+            "{err}"
+        );
+        // Keeping the membership needs no owner, and a second owner lifts the refusal.
+        assert!(
+            super::plan(&fake.systems(), "alice@example.com", true)
+                .await
+                .is_ok()
+        );
+        if let Some(other) = fake
+            .world()
+            .members
+            .iter_mut()
+            .find(|m| m.email != "alice@example.com")
+        {
+            other.org_roles = vec!["org_owner".into()];
+        }
+        assert!(
+            super::plan(&fake.systems(), "alice@example.com", false)
+                .await
+                .is_ok()
+        );
+    }
+}
