@@ -11,6 +11,34 @@ use crate::support::{common, mcp};
 
 const BOB: &str = "bob@example.com";
 
+/// A demo sandbox with its config, a view of its APIs and the org's IAM policy path.
+struct Demo {
+    sandbox: tanzu_mcp::sandbox::Sandbox,
+    dir: tempfile::TempDir,
+    toml: std::path::PathBuf,
+    view: SandboxView,
+    org: String,
+}
+
+impl Demo {
+    async fn start() -> Demo {
+        let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
+        let (dir, toml) = common::write_config(&sandbox);
+        let view = SandboxView::new(&base, sandbox.api_token(), sandbox.org_id()).await;
+        let org = format!(
+            "/v1alpha1/organization:iam?fullName.orgId={}",
+            sandbox.org_id()
+        );
+        Demo {
+            sandbox,
+            dir,
+            toml,
+            view,
+            org,
+        }
+    }
+}
+
 async fn cluster_admins(dir: &std::path::Path) -> String {
     mcp::kubectl_json(dir, "tap-dev", &["get", "clusterrolebindings"])
         .await
@@ -26,13 +54,13 @@ async fn cluster_admins(dir: &std::path::Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn escalation_without_a_human_changes_nothing_and_built_in_subjects_never_bind() {
-    let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
-    let (dir, toml) = common::write_config(&sandbox);
-    let view = SandboxView::new(&base, sandbox.api_token(), sandbox.org_id()).await;
-    let org = format!(
-        "/v1alpha1/organization:iam?fullName.orgId={}",
-        sandbox.org_id()
-    );
+    let Demo {
+        sandbox,
+        dir,
+        toml,
+        view,
+        org,
+    } = Demo::start().await;
     let invitations = format!("/csp/gateway/am/api/orgs/{}/invitations", sandbox.org_id());
     let before_org = view.tmc_subjects(&org).await;
     let before_admins = cluster_admins(dir.path()).await;
@@ -105,13 +133,14 @@ async fn escalation_without_a_human_changes_nothing_and_built_in_subjects_never_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_privileged_grant_goes_through_once_a_human_types_the_target_back() {
-    let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
-    let (dir, toml) = common::write_config(&sandbox);
-    let view = SandboxView::new(&base, sandbox.api_token(), sandbox.org_id()).await;
-    let org = format!(
-        "/v1alpha1/organization:iam?fullName.orgId={}",
-        sandbox.org_id()
-    );
+    let Demo {
+        // Kept alive for the whole test.
+        sandbox: _sandbox,
+        dir,
+        toml,
+        view,
+        org,
+    } = Demo::start().await;
     let human = connect(
         &toml,
         &[],
@@ -152,13 +181,14 @@ async fn a_privileged_grant_goes_through_once_a_human_types_the_target_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn in_token_mode_a_privileged_grant_runs_only_with_its_token() {
-    let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
-    let (_dir, toml) = common::write_config(&sandbox);
-    let view = SandboxView::new(&base, sandbox.api_token(), sandbox.org_id()).await;
-    let org = format!(
-        "/v1alpha1/organization:iam?fullName.orgId={}",
-        sandbox.org_id()
-    );
+    let Demo {
+        // Kept alive for the whole test.
+        sandbox: _sandbox,
+        dir: _dir,
+        toml,
+        view,
+        org,
+    } = Demo::start().await;
     let server = connect(
         &toml,
         &["--confirm", "token"],
