@@ -1,8 +1,10 @@
 //! Configuration: a TOML file plus environment; secrets only from the environment or a file.
 //!
-//! See INTERFACE.md: `csp.url` (env `VMW_CLOUD_ENDPOINT`), `csp.org_id`, `csp.api_token_file` or
-//! env `VMW_CLOUD_API_TOKEN`, `tmc.url` (env `TMC_ENDPOINT`), and one `[[tap]]` per TAP cluster.
-//! Relative paths in the file are relative to the file. Every error names the key and the fix.
+//! See INTERFACE.md: `csp.url` (env `VMW_CLOUD_ENDPOINT`), `csp.org_id` (env `TANZU_MCP_ORG_ID`),
+//! `csp.api_token_file` or env `VMW_CLOUD_API_TOKEN`, `tmc.url` (env `TMC_ENDPOINT`), and one
+//! `[[tap]]` per TAP cluster (env `TANZU_MCP_TAP_CONTEXTS`). Without a file the environment alone
+//! configures the server, so a container or a CI job needs no TOML. Relative paths in the file are
+//! relative to the file. Every error names the key and the fix.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,13 @@ use crate::secret::Secret;
 pub const ENV_API_TOKEN: &str = "VMW_CLOUD_API_TOKEN";
 pub const ENV_CSP_ENDPOINT: &str = "VMW_CLOUD_ENDPOINT";
 pub const ENV_TMC_ENDPOINT: &str = "TMC_ENDPOINT";
+/// `csp.org_id` from the environment (the file's value wins when both are set).
+pub const ENV_ORG_ID: &str = "TANZU_MCP_ORG_ID";
+/// The TAP clusters from the environment: `ctx1,ctx2` or `name=ctx,...`, contexts of the
+/// kubeconfig that `KUBECONFIG` (else `~/.kube/config`) names. When set, it replaces `[[tap]]`.
+pub const ENV_TAP_CONTEXTS: &str = "TANZU_MCP_TAP_CONTEXTS";
+/// What [`Config::source`] says when no file was read.
+pub const ENVIRONMENT_SOURCE: &str = "(environment)";
 
 /// The CSP console the Terraform provider defaults to.
 pub const DEFAULT_CSP_URL: &str = "https://console.tanzu.broadcom.com";
@@ -97,17 +106,24 @@ struct RawTap {
 }
 
 impl Config {
-    /// Read `path` (or `./tanzu-mcp.toml`) and the environment.
+    /// Read `path` (or `./tanzu-mcp.toml`) and the environment; with neither, the environment
+    /// alone.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
         let path = match path {
             Some(path) => path.to_path_buf(),
             None => {
                 let default = PathBuf::from(DEFAULT_CONFIG_FILE);
                 if !default.exists() {
-                    return Err(ConfigError(format!(
-                        "no configuration file: pass --config FILE, or put {DEFAULT_CONFIG_FILE} in \
-                         the working directory (`tanzu-mcp sandbox --write-config DIR` writes one)"
-                    )));
+                    let mut config =
+                        Config::from_toml("", Path::new("."), &env).map_err(|ConfigError(m)| {
+                            ConfigError(format!(
+                                "no --config (or TANZU_MCP_CONFIG), no {DEFAULT_CONFIG_FILE} here, \
+                                 and the environment alone is not enough: {m}"
+                            ))
+                        })?;
+                    config.source = Some(PathBuf::from(ENVIRONMENT_SOURCE));
+                    return Ok(config);
                 }
                 default
             }
@@ -119,7 +135,7 @@ impl Config {
             ))
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut config = Config::from_toml(&text, &base, &|name| std::env::var(name).ok())
+        let mut config = Config::from_toml(&text, &base, &env)
             .map_err(|ConfigError(m)| ConfigError(format!("{}: {m}", path.display())))?;
         config.source = Some(path);
         Ok(config)
@@ -150,12 +166,12 @@ impl Config {
         let org_id = csp
             .org_id
             .filter(|id| !id.trim().is_empty())
+            .or(env(ENV_ORG_ID))
             .ok_or_else(|| {
-                ConfigError(
-                    "missing csp.org_id; set it to your CSP organization id (Organization \
-                     settings > View organization, the long id)"
-                        .into(),
-                )
+                ConfigError(format!(
+                    "missing csp.org_id; set it (or env {ENV_ORG_ID}) to your CSP organization id \
+                     (Organization settings > View organization, the long id)"
+                ))
             })?;
         let api_token = read_api_token(env(ENV_API_TOKEN), csp.api_token_file, base)?;
 
@@ -167,8 +183,12 @@ impl Config {
         })?;
         let tmc_url = normalize_url(&tmc_url, "tmc.url")?;
 
-        let mut tap = Vec::with_capacity(raw.tap.len());
-        for (index, entry) in raw.tap.into_iter().enumerate() {
+        let raw_tap = match env(ENV_TAP_CONTEXTS) {
+            Some(list) => tap_from_env(&list)?,
+            None => raw.tap,
+        };
+        let mut tap = Vec::with_capacity(raw_tap.len());
+        for (index, entry) in raw_tap.into_iter().enumerate() {
             let name = entry.name.filter(|n| !n.is_empty()).ok_or_else(|| {
                 ConfigError(format!(
                     "missing name in [[tap]] number {}; give every TAP cluster a name",
@@ -205,6 +225,29 @@ impl Config {
             source: None,
         })
     }
+}
+
+/// `TANZU_MCP_TAP_CONTEXTS`: `ctx` names a cluster after its context, `name=ctx` renames it.
+fn tap_from_env(list: &str) -> Result<Vec<RawTap>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let (name, context) = item.split_once('=').unwrap_or((item, item));
+            let (name, context) = (name.trim(), context.trim());
+            if name.is_empty() || context.is_empty() {
+                return Err(ConfigError(format!(
+                    "{ENV_TAP_CONTEXTS} entry '{item}' is not CONTEXT or NAME=CONTEXT; write it \
+                     as tap-dev,tap-prod or dev=tap-dev-admin,prod=tap-prod-admin"
+                )));
+            }
+            Ok(RawTap {
+                name: Some(name.to_string()),
+                context: Some(context.to_string()),
+                kubeconfig: None,
+            })
+        })
+        .collect()
 }
 
 fn read_api_token(
@@ -383,6 +426,40 @@ mod tests {
         assert_eq!(
             normalize_url("https://h.example/", "csp.url").unwrap(),
             "https://h.example"
+        );
+    }
+
+    #[test]
+    fn the_environment_alone_configures_everything_and_tap_contexts_replace_the_file() {
+        let env = env_of(&[
+            (ENV_API_TOKEN, "tok"),
+            (ENV_CSP_ENDPOINT, "http://127.0.0.1:1"),
+            (ENV_TMC_ENDPOINT, "http://127.0.0.1:1"),
+            (ENV_ORG_ID, "org-env"),
+            (ENV_TAP_CONTEXTS, "tap-dev, prod=tap-prod-admin,"),
+        ]);
+        let config = Config::from_toml("", Path::new("."), &env).unwrap();
+        assert_eq!(config.csp.org_id, "org-env");
+        let taps: Vec<(&str, &str)> = config
+            .tap
+            .iter()
+            .map(|t| (t.name.as_str(), t.context.as_str()))
+            .collect();
+        assert_eq!(taps, [("tap-dev", "tap-dev"), ("prod", "tap-prod-admin")]);
+        assert!(config.tap.iter().all(|t| t.kubeconfig.is_none()));
+
+        let from_file = Config::from_toml(FULL, Path::new("."), &env).unwrap();
+        assert_eq!(from_file.csp.org_id, "org-1", "the file's org_id wins");
+        assert_eq!(from_file.tap.len(), 2, "the variable replaces [[tap]]");
+    }
+
+    #[test]
+    fn a_malformed_tap_contexts_entry_names_the_variable_and_the_syntax() {
+        let env = env_of(&[(ENV_API_TOKEN, "tok"), (ENV_TAP_CONTEXTS, "dev=")]);
+        let err = Config::from_toml(FULL, Path::new("."), &env).unwrap_err();
+        assert!(
+            err.0.contains(ENV_TAP_CONTEXTS) && err.0.contains("NAME=CONTEXT"),
+            "{err}"
         );
     }
 
