@@ -35,7 +35,12 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let parsed = Cli::parse();
-    cli::init_tracing();
+    // `call` is for shells and scripts: quiet unless -v.
+    let level = match &parsed.command {
+        Command::Call(args) => args.log_level(),
+        _ => "info",
+    };
+    cli::init_tracing(level);
     let result = match parsed.command {
         Command::Serve(args) => commands::serve(args).await,
         Command::Sandbox(args) => commands::sandbox(args).await,

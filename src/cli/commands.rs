@@ -1,5 +1,6 @@
 //! The commands of the binary, each with its flags (clap) and its body.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,38 +13,71 @@ use crate::clients;
 use crate::sandbox::{DataSet, Sandbox, SandboxOptions};
 use crate::server::{self, ConfirmMode, ServerOptions, TanzuMcp, Transport, catalog, transport};
 
+/// Every flag of `serve` can also come from a `TANZU_MCP_*` variable (the flag wins), so a
+/// container or a CI job configures the server with the environment alone.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The configuration file (TOML); without it, the environment alone configures the server.
-    #[arg(long, value_name = "FILE")]
+    /// The configuration file (TOML); without it, ./tanzu-mcp.toml, else the environment alone
+    /// (VMW_CLOUD_API_TOKEN, TANZU_MCP_ORG_ID, TMC_ENDPOINT, TANZU_MCP_TAP_CONTEXTS, ...).
+    #[arg(long, value_name = "FILE", env = "TANZU_MCP_CONFIG")]
     pub config: Option<PathBuf>,
     /// Start the simulator in-process and point the clients at it: no credentials needed.
-    #[arg(long, conflicts_with = "config")]
+    #[arg(
+        long,
+        conflicts_with = "config",
+        env = "TANZU_MCP_SANDBOX",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub sandbox: bool,
     /// With --sandbox: which world the simulator starts with.
-    #[arg(long, value_enum, default_value = "demo", requires = "sandbox")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "demo",
+        requires = "sandbox",
+        env = "TANZU_MCP_DATA"
+    )]
     pub data: DataSet,
     /// stdio (one client, the default) or http (Streamable HTTP at /mcp and legacy SSE).
-    #[arg(long, value_enum, default_value = "stdio")]
+    #[arg(long, value_enum, default_value = "stdio", env = "TANZU_MCP_TRANSPORT")]
     pub transport: Transport,
     /// With --transport http: the address to listen on (loopback unless authenticated).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR",
+        env = "TANZU_MCP_LISTEN"
+    )]
     pub listen: String,
     /// Offer only the read tools.
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "TANZU_MCP_READ_ONLY",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub read_only: bool,
     /// Offer only these tools (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAME,...",
+        env = "TANZU_MCP_TOOLS"
+    )]
     pub tools: Option<Vec<String>>,
     /// How a human approves destructive calls: elicitation in the client (fails closed when it
     /// cannot ask), or tokens for trusted automation.
-    #[arg(long, value_enum, default_value = "elicit")]
+    #[arg(long, value_enum, default_value = "elicit", env = "TANZU_MCP_CONFIRM")]
     pub confirm: ConfirmMode,
     /// Seconds a confirmation token stays valid (with --confirm token).
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    #[arg(
+        long,
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=86400),
+        env = "TANZU_MCP_CONFIRM_TTL"
+    )]
     pub confirm_ttl: u64,
     /// Append one JSON line per attempted change to this file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "TANZU_MCP_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub http: transport::HttpFlags,
@@ -74,6 +108,16 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         audit_log: args.audit_log,
         policy: backend.policy.clone(),
     };
+    if TanzuMcp::offered_tool_names(&options).is_empty() {
+        tracing::warn!(
+            "--read-only and --tools together leave no tool to offer: clients will see an empty \
+             list; drop --read-only or name a read tool in --tools"
+        );
+    }
+    if args.sandbox && std::io::stdin().is_terminal() {
+        // A human ran this by hand and would otherwise stare at a silent terminal.
+        eprintln!("{}", connect_hint(args.transport, &args.listen));
+    }
     let server = TanzuMcp::new(backend.systems.clone(), &options).map_err(|e| {
         Failure::usage(format!("cannot open the audit log: {e}; check --audit-log"))
     })?;
@@ -95,6 +139,21 @@ pub async fn serve(args: ServeArgs) -> CliResult {
                 code: e.exit_code(),
                 message: e.to_string(),
             }),
+    }
+}
+
+/// The one line `serve --sandbox` prints on a terminal: how to reach it from a client.
+fn connect_hint(transport: Transport, listen: &str) -> String {
+    match transport {
+        Transport::Stdio => "tanzu-mcp: serving MCP over stdin/stdout, waiting for a client: \
+            configure `tanzu-mcp serve --sandbox` as a stdio command in your MCP client (see \
+            examples/clients/), or add --transport http to serve http://127.0.0.1:8080/mcp; \
+            Ctrl-C stops"
+            .to_string(),
+        Transport::Http => format!(
+            "tanzu-mcp: serving MCP at http://{listen}/mcp (Streamable HTTP) and \
+             http://{listen}/sse (legacy SSE): point your client at it; Ctrl-C stops"
+        ),
     }
 }
 
@@ -126,16 +185,41 @@ pub struct CallArgs {
     pub tool: String,
     /// The tool's arguments as JSON (default `{}`).
     pub args: Option<String>,
-    /// The configuration file (TOML).
-    #[arg(long, conflicts_with = "sandbox", value_name = "FILE")]
+    /// The configuration file (TOML); without it, ./tanzu-mcp.toml, else the environment alone.
+    #[arg(
+        long,
+        conflicts_with = "sandbox",
+        value_name = "FILE",
+        env = "TANZU_MCP_CONFIG"
+    )]
     pub config: Option<PathBuf>,
-    /// Call against a fresh in-process sandbox.
+    /// Call against a fresh in-process sandbox (a new demo world every time: nothing persists
+    /// between calls; `tanzu-mcp sandbox` keeps one running).
     #[arg(long)]
     pub sandbox: bool,
     /// Approve a destructive call without asking on the terminal.
     #[arg(long)]
     pub yes: bool,
+    /// Say more on stderr: -v for progress and info logs, -vv for debug (quiet by default: at
+    /// most one line, warnings and the failure).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
+
+impl CallArgs {
+    /// The log filter when `TANZU_MCP_LOG` is unset: warnings only unless -v.
+    pub fn log_level(&self) -> &'static str {
+        match self.verbose {
+            0 => "warn",
+            1 => "info",
+            _ => "debug",
+        }
+    }
+}
+
+/// What `call --sandbox` adds to its one stderr line.
+const FRESH_SANDBOX: &str =
+    "call --sandbox ran on a fresh demo world: nothing persists to the next call";
 
 pub async fn call(args: CallArgs) -> CliResult {
     let arguments: serde_json::Map<String, serde_json::Value> = match args.args.as_deref() {
@@ -154,11 +238,15 @@ pub async fn call(args: CallArgs) -> CliResult {
             }
         },
     };
-    if TanzuMcp::all_tools().get(&args.tool).is_none() {
+    let Some(tool) = TanzuMcp::all_tools().get(&args.tool).cloned() else {
         return Err(Failure::usage(format!(
-            "no tool named '{}'; `tanzu-mcp tools` lists them",
-            args.tool
+            "{}; `tanzu-mcp tools` lists them",
+            server::unknown_tool_message(&args.tool, &TanzuMcp::all_tool_names())
         )));
+    };
+    // Bad arguments are a usage error (exit 2), found before anything starts.
+    if let Err(problem) = server::arguments::check(&tool.input_schema, &arguments) {
+        return Err(Failure::usage(format!("{}: {problem}", args.tool)));
     }
     let sandbox = args.sandbox.then_some(DataSet::Demo);
     let backend = Backend::new(sandbox, args.config.as_deref()).await?;
@@ -168,7 +256,7 @@ pub async fn call(args: CallArgs) -> CliResult {
     };
     let server = TanzuMcp::new(backend.systems.clone(), &options)
         .map_err(|e| Failure::other(e.to_string()))?;
-    let result = server::call::call(server, &args.tool, arguments, args.yes)
+    let result = server::call::call(server, &args.tool, arguments, args.yes, args.verbose > 0)
         .await
         .map_err(Failure::other)?;
     let shown = match &result.structured_content {
@@ -181,17 +269,28 @@ pub async fn call(args: CallArgs) -> CliResult {
             .join("\n"),
     };
     println!("{shown}");
-    if result.is_error == Some(true) {
-        Err(Failure::other(format!("{} reported an error", args.tool)))
+    let fresh = if args.sandbox {
+        format!(" ({FRESH_SANDBOX})")
     } else {
+        String::new()
+    };
+    if result.is_error == Some(true) {
+        Err(Failure::other(format!(
+            "{} reported an error (the result is on stdout){fresh}",
+            args.tool
+        )))
+    } else {
+        if args.sandbox {
+            eprintln!("tanzu-mcp: {FRESH_SANDBOX}");
+        }
         Ok(())
     }
 }
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The configuration file (TOML); without it, the environment's configuration is checked.
-    #[arg(long, value_name = "FILE")]
+    /// The configuration file (TOML); without it, ./tanzu-mcp.toml, else the environment alone.
+    #[arg(long, value_name = "FILE", env = "TANZU_MCP_CONFIG")]
     pub config: Option<PathBuf>,
 }
 

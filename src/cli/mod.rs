@@ -36,11 +36,11 @@ impl Failure {
 pub type CliResult = Result<(), Failure>;
 
 /// Logs go to stderr (over stdio, stdout belongs to the MCP protocol); `TANZU_MCP_LOG` sets
-/// the filter. rmcp logs whole protocol messages (confirmation tokens, request states, session
+/// the filter, else `default_level`. rmcp logs whole protocol messages (confirmation tokens, request states, session
 /// ids among them) below warn: it stays at warn unless the filter names `rmcp` on purpose.
-pub fn init_tracing() {
+pub fn init_tracing(default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let asked = std::env::var("TANZU_MCP_LOG").unwrap_or_else(|_| "info".to_string());
+    let asked = std::env::var("TANZU_MCP_LOG").unwrap_or_else(|_| default_level.to_string());
     let directives = if asked.contains("rmcp") {
         asked
     } else {

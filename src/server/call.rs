@@ -18,6 +18,8 @@ struct ShellApprover {
     /// `--yes`: approve by typing back the email given in the arguments.
     yes: bool,
     email: Option<String>,
+    /// `-v`: show the plan and the decision on stderr even when nobody is asked.
+    verbose: bool,
 }
 
 impl ClientHandler for ShellApprover {
@@ -36,15 +38,24 @@ impl ClientHandler for ShellApprover {
         let ElicitRequestParams::FormElicitationParams { message, .. } = request else {
             return Ok(ElicitResult::new(ElicitationAction::Decline));
         };
-        eprintln!("{message}");
+        let interactive = !self.yes && std::io::stdin().is_terminal();
+        // Quiet by default: the plan is in the result on stdout; only a human being asked
+        // needs to see it here.
+        if interactive || self.verbose {
+            eprintln!("{message}");
+        }
         if self.yes {
             let email = self.email.clone().unwrap_or_default();
-            eprintln!("approved by --yes");
+            if self.verbose {
+                eprintln!("approved by --yes");
+            }
             return Ok(ElicitResult::new(ElicitationAction::Accept)
                 .with_content(serde_json::json!({ "email": email })));
         }
-        if !std::io::stdin().is_terminal() {
-            eprintln!("no terminal to ask on and no --yes: declined, nothing changes");
+        if !interactive {
+            if self.verbose {
+                eprintln!("no terminal to ask on and no --yes: declined, nothing changes");
+            }
             return Ok(ElicitResult::new(ElicitationAction::Decline));
         }
         let typed = tokio::task::spawn_blocking(|| {
@@ -67,6 +78,7 @@ pub async fn call(
     tool: &str,
     arguments: JsonObject,
     yes: bool,
+    verbose: bool,
 ) -> Result<CallToolResult, String> {
     let (server_end, client_end) = tokio::io::duplex(1 << 16);
     let serving = tokio::spawn(async move {
@@ -78,10 +90,14 @@ pub async fn call(
         .get("email")
         .and_then(|v| v.as_str())
         .map(String::from);
-    let client = ShellApprover { yes, email }
-        .serve(client_end)
-        .await
-        .map_err(|e| format!("could not start the in-process MCP session: {e}"))?;
+    let client = ShellApprover {
+        yes,
+        email,
+        verbose,
+    }
+    .serve(client_end)
+    .await
+    .map_err(|e| format!("could not start the in-process MCP session: {e}"))?;
     let result = client
         .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(arguments))
         .await

@@ -14,17 +14,31 @@ use crate::secret::Secret;
 pub struct HttpFlags {
     /// With --transport http: the environment variable holding the bearer secret that clients
     /// must send (`Authorization: Bearer ...`).
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", env = "TANZU_MCP_AUTH_TOKEN_ENV")]
     pub auth_token_env: Option<String>,
     /// With --transport http: serve a non-loopback --listen address without authentication.
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "TANZU_MCP_INSECURE_NO_AUTH",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub insecure_no_auth: bool,
     /// With --transport http: also accept this Host header (host or host:port; repeatable).
-    #[arg(long = "allowed-host", value_name = "HOST")]
+    #[arg(
+        long = "allowed-host",
+        value_name = "HOST",
+        env = "TANZU_MCP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
     pub allowed_hosts: Vec<String>,
     /// With --transport http: also accept this browser Origin (scheme://host[:port|:*];
     /// repeatable).
-    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    #[arg(
+        long = "allowed-origin",
+        value_name = "ORIGIN",
+        env = "TANZU_MCP_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 }
 
