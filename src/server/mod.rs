@@ -7,11 +7,15 @@
 //! - [`progress`]: progress notifications while a plan runs.
 //! - [`outcome`]: the one place where domain errors become `isError` tool results.
 //! - [`catalog`]: the published tool catalogue (`tanzu-mcp tools --json`, `tools/*.json`).
+//! - [`arguments`]: arguments checked against the input schema, with messages a model can act on.
+//! - [`portable`]: schemas and results without nullable types or unknown formats.
 
 pub mod approval;
+pub mod arguments;
 pub mod call;
 pub mod catalog;
 pub mod outcome;
+pub mod portable;
 pub mod progress;
 pub mod tools;
 pub mod transport;
@@ -20,8 +24,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, ServiceExt, tool_handler};
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool_handler};
 use tokio_util::sync::CancellationToken;
 
 use crate::access::Systems;
@@ -95,12 +104,28 @@ impl TanzuMcp {
         })
     }
 
-    /// Every tool this build has, whatever the options.
+    /// Every tool this build has, whatever the options, with portable schemas.
     pub fn all_tools() -> ToolRouter<TanzuMcp> {
-        Self::members_router()
+        let mut router = Self::members_router()
             + Self::user_access_router()
             + Self::provisioning_router()
-            + Self::revoke_router()
+            + Self::revoke_router();
+        for route in router.map.values_mut() {
+            route.attr.input_schema = Arc::new(portable::schema(&route.attr.input_schema));
+            if let Some(output) = &route.attr.output_schema {
+                route.attr.output_schema = Some(Arc::new(portable::schema(output)));
+            }
+        }
+        router
+    }
+
+    /// The names of every tool this build has, sorted.
+    pub fn all_tool_names() -> Vec<String> {
+        Self::all_tools()
+            .list_all()
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect()
     }
 
     /// The tools the options allow: `--read-only` drops every tool that is not read-only
@@ -146,6 +171,17 @@ impl TanzuMcp {
     }
 }
 
+/// What a caller of a tool that is not there reads: the name it sent and the choices.
+pub fn unknown_tool_message(name: &str, offered: &[String]) -> String {
+    if offered.is_empty() {
+        return format!("no tool named '{name}': this server offers no tools");
+    }
+    format!(
+        "no tool named '{name}'; the tools are: {}",
+        offered.join(", ")
+    )
+}
+
 const INSTRUCTIONS: &str = "tanzu-mcp manages who can reach VMware Tanzu: CSP org membership, TMC IAM \
 policies and Kubernetes RBAC on TAP clusters. Start with get_user_access to see one person's access \
 everywhere, or list_members for the org. invite_user and bind_role are idempotent and refuse the \
@@ -155,6 +191,41 @@ cannot approve it yourself.";
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for TanzuMcp {
+    /// The router's call, with an unknown tool named, arguments checked against the schema
+    /// first (an `isError` result the model can act on), and results as the schema says.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(tool) = self.tool_router.get(&request.name) else {
+            let offered: Vec<String> = self
+                .tool_router
+                .list_all()
+                .iter()
+                .map(|t| t.name.to_string())
+                .collect();
+            return Err(ErrorData::invalid_params(
+                unknown_tool_message(&request.name, &offered),
+                None,
+            ));
+        };
+        let empty = rmcp::model::JsonObject::new();
+        let given = request.arguments.as_ref().unwrap_or(&empty);
+        if let Err(problem) = arguments::check(&tool.input_schema, given) {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "invalid arguments for {}: {problem}. Nothing was changed.",
+                request.name
+            ))])
+            .into());
+        }
+        let call = ToolCallContext::new(self, request, context);
+        Ok(match self.tool_router.call(call).await? {
+            CallToolResponse::Complete(result) => portable::result(result).into(),
+            other => other,
+        })
+    }
+
     fn get_info(&self) -> ServerConfig {
         // Resources and prompts are advertised (and empty) so generic clients listing them get
         // an empty list rather than "method not found".
