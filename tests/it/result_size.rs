@@ -1,0 +1,55 @@
+//! How much of a model's context the server takes: `tools/list` and typical results, measured
+//! as the compact JSON a client receives, with ceilings so growth is a decision, not a drift.
+//! `cargo test --test it result_size -- --nocapture` prints the figures.
+
+use serde_json::{Value, json};
+use tanzu_mcp::sandbox::DataSet;
+
+use crate::support::common;
+use crate::support::mcp::{Protocol, TestClient, connect};
+
+fn size(value: &impl serde::Serialize) -> usize {
+    serde_json::to_string(value).expect("serializes").len()
+}
+
+// The sandbox runs in this process while the server calls it: keep it answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tools_list_and_typical_results_stay_small() {
+    let (sandbox, _base) = common::start_sandbox(DataSet::Demo).await;
+    let (_dir, toml) = common::write_config(&sandbox);
+    let server = connect(&toml, &[], TestClient::new(None), Protocol::Handshake).await;
+
+    let tools = server.client.list_all_tools().await.expect("tools/list");
+    let listed = size(&json!({ "tools": tools }));
+    let schemas: usize = tools
+        .iter()
+        .map(|t| t.output_schema.as_ref().map_or(0, |s| size(s.as_ref())))
+        .sum();
+
+    let typical: [(&str, Value); 4] = [
+        ("get_user_access", json!({"email": "alice@example.com"})),
+        ("get_user_access", json!({"email": "nobody@example.com"})),
+        ("list_members", json!({"limit": 10})),
+        ("list_members", json!({"status": "INVITED"})),
+    ];
+    let mut sizes = Vec::new();
+    for (tool, arguments) in &typical {
+        let result = server.ok(tool, arguments.clone()).await;
+        sizes.push((format!("{tool} {arguments}"), size(&result)));
+    }
+    println!("tools/list: {listed} bytes ({schemas} of output schemas)");
+    for (what, bytes) in &sizes {
+        println!("{what}: {bytes} bytes");
+    }
+
+    // 38.1 KB before the schemas lost their nullable arrays and unknown formats, 37.6 KB after;
+    // about 13 KB of it are the output schemas' descriptions.
+    assert!(listed < 40_000, "tools/list is {listed} bytes");
+    // The target is 2 KB once the group warning names groups instead of repeating them
+    // (issue 8); until then, a ceiling that catches growth.
+    let alice = sizes[0].1;
+    assert!(alice < 4_096, "get_user_access alice is {alice} bytes");
+    let page = sizes[2].1;
+    assert!(page < 3_000, "a 10-member page is {page} bytes");
+    server.close().await;
+}
