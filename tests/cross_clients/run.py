@@ -165,14 +165,17 @@ def inspector(tally: Tally, args: argparse.Namespace) -> None:
             ran = run_logged(inspector_command(args, target, "--method", "tools/list", "--strict"), log, 120, env)
             code, out = ran.code, ran.out
             try:
-                names = {tool["name"] for tool in json.loads(out)["result"]["tools"]}
+                listed = json.loads(out)
+                names = {tool["name"] for tool in listed["result"]["tools"]}
+                # --strict exits 0 on warnings; portable schemas have none either.
+                findings = sum(len(tool["findings"]) for tool in listed.get("schemaFindings", []))
             except (ValueError, KeyError, TypeError):
-                names = set()
+                names, findings = set(), -1
             why = f"exit {code}" + (" (schema portability errors)" if code == INSPECTOR_STRICT_FAILURE else "")
             tally.record(
                 f"inspector {transport} tools/list --strict",
-                code == 0 and names == EXPECTED_TOOLS,
-                f"{why}, tools {sorted(names)}; see {log}",
+                code == 0 and names == EXPECTED_TOOLS and findings == 0,
+                f"{why}, tools {sorted(names)}, {findings} schema finding(s); see {log}",
             )
             ran = run_logged(
                 inspector_command(
