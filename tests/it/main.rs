@@ -17,6 +17,7 @@ mod config_check;
 mod hostile_input;
 mod invite;
 mod list_members;
+mod model_errors;
 mod packaging;
 mod result_size;
 mod revoke;
