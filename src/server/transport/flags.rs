@@ -23,7 +23,8 @@ pub struct HttpFlags {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub insecure_no_auth: bool,
-    /// With --transport http: also accept this Host header (host or host:port; repeatable).
+    /// With --transport http: also accept this Host header (host or host:port; repeatable or
+    /// comma-separated).
     #[arg(
         long = "allowed-host",
         value_name = "HOST",
