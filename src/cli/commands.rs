@@ -35,11 +35,19 @@ pub struct ServeArgs {
     /// Offer only these tools (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub tools: Option<Vec<String>>,
-    /// How a human approves destructive calls: elicitation in the client (fails closed when it
-    /// cannot ask), or tokens for trusted automation.
-    #[arg(long, value_enum, default_value = "elicit")]
+    /// How a human approves destructive calls: auto (elicitation when the client offers it,
+    /// else a one-time page in the browser, else fail closed), elicit, browser, or tokens for
+    /// trusted automation.
+    #[arg(long, value_enum, default_value = "auto")]
     pub confirm: ConfirmMode,
-    /// Seconds a confirmation token stays valid (with --confirm token).
+    /// The command that opens a browser approval page; the page's URL is its last argument
+    /// (default: open, start or xdg-open).
+    #[arg(long, value_name = "CMD")]
+    pub approval_browser: Option<String>,
+    /// Seconds a call waits for a browser approval before answering `approval_pending`.
+    #[arg(long, default_value_t = 45, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub approval_wait: u64,
+    /// Seconds a confirmation token (with --confirm token) or a browser approval page stays valid.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub confirm_ttl: u64,
     /// Append one JSON line per attempted change to this file.
@@ -71,6 +79,8 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         tools: args.tools,
         confirm: args.confirm,
         confirm_ttl: Some(Duration::from_secs(args.confirm_ttl)),
+        approval_browser: args.approval_browser,
+        approval_wait: Some(Duration::from_secs(args.approval_wait)),
         audit_log: args.audit_log,
         policy: backend.policy.clone(),
     };

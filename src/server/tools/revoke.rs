@@ -50,6 +50,9 @@ pub enum RevokeStatus {
     Cancelled,
     /// The world changed after the plan was approved: nothing changed; approve the new plan.
     PlanChanged,
+    /// Nothing changed yet: approval was requested on a page in the person's browser; call
+    /// again with the same arguments once they approved.
+    ApprovalPending,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -151,6 +154,18 @@ impl TanzuMcp {
                 None,
                 Some(token),
                 "nothing changed: the world changed since the token was issued; review this new plan and confirm it with the new token".to_string(),
+            ),
+            Outcome::Pending {
+                pending: Pending::Browser,
+                plan_changed,
+            } => (
+                RevokeStatus::ApprovalPending,
+                None,
+                None,
+                format!(
+                    "nothing changed yet{}",
+                    super::browser_pending(TOOL, plan_changed)
+                ),
             ),
             Outcome::CannotAsk(why) => (
                 RevokeStatus::ConfirmationRequired,
