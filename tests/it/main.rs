@@ -5,6 +5,7 @@ mod support;
 
 mod api_shapes;
 mod bind;
+mod browser_approval;
 mod cli;
 mod clients_csp;
 mod clients_faults;

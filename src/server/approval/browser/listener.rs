@@ -173,9 +173,10 @@ fn html_response(status: StatusCode, html: String) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-        // The address is a secret: not in caches, not in a Referer.
+        // The address is a secret: not in caches, not in a Referer to another site (`no-referrer`
+        // would also make the form post's Origin `null`).
         (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (
             header::CONTENT_SECURITY_POLICY,
