@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rmcp::model::CallToolResult;
-use serde_json::{Value, json};
+use serde_json::json;
 use tanzu_mcp::sandbox::{DataSet, Sandbox};
 
 use crate::support::browser::{Chromium, Tab};
@@ -259,4 +259,159 @@ async fn opened_page(urls: &Path, n: usize) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("page {n} was never opened");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_foreign_origin_a_post_without_token_a_wrong_email_and_decline_change_nothing() {
+    let Some(mut rig) = rig(&["--approval-wait", "1"]).await else {
+        return;
+    };
+    let before = rig.alice().await;
+
+    // Nobody answered within the wait: pending, and nothing the model reads holds the page.
+    let pending = rig.revoke().await;
+    assert_eq!(
+        status(&pending),
+        "approval_pending",
+        "{}",
+        mcp::text(&pending)
+    );
+    assert_ne!(pending.is_error, Some(true));
+    assert!(mcp::text(&pending).contains("requested in the person's browser"));
+    let url = rig.page(1).await;
+    rig.tab.goto(&url).await;
+    let token = form_token(&mut rig.tab).await;
+
+    // A foreign page posting the right email and even the right token.
+    let foreign = format!(
+        "data:text/html,<form method=post action='{url}'><input name=token value='{token}'>\
+         <input name=email value='{ALICE}'><button name=decision value=approve>go</button></form>"
+    );
+    rig.tab.goto(&foreign).await;
+    rig.tab.click_and_wait("button").await;
+    assert!(rig.tab.text().await.contains("foreign origin"));
+
+    // The page's own form without its token.
+    rig.tab.goto(&url).await;
+    rig.tab
+        .eval("document.querySelector('input[name=token]').remove()")
+        .await;
+    rig.tab.type_into("#email", ALICE).await;
+    rig.tab.click_and_wait("button[value=approve]").await;
+    assert!(
+        rig.tab
+            .text()
+            .await
+            .contains("did not carry its page's token")
+    );
+
+    // Still waiting on the same page: no second page was opened, nothing ran.
+    let still = rig.revoke().await;
+    assert_eq!(status(&still), "approval_pending");
+    assert_eq!(rig.opened().len(), 1, "the open page is not opened again");
+    assert_eq!(rig.alice().await, before);
+
+    // The wrong email spends the page and refuses the call.
+    let answer = rig.answer(&url, BOB, "approve").await;
+    assert!(answer.contains("did not match"), "{answer}");
+    let refused = rig.revoke().await;
+    assert_eq!(status(&refused), "cancelled", "{}", mcp::text(&refused));
+    assert_eq!(refused.is_error, Some(true));
+    assert_eq!(rig.alice().await, before);
+
+    // Decline on a new page.
+    let pending = rig.revoke().await;
+    assert_eq!(status(&pending), "approval_pending");
+    let second = rig.page(2).await;
+    assert_ne!(second, url, "a new page at a new address");
+    let answer = rig.answer(&second, "", "decline").await;
+    assert!(answer.contains("Declined"), "{answer}");
+    let declined = rig.revoke().await;
+    assert_eq!(status(&declined), "cancelled");
+    assert_eq!(rig.alice().await, before, "nothing changed at any point");
+
+    let lines = audit_lines(&rig.audit);
+    let answers: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["approval"].as_str())
+        .collect();
+    assert_eq!(answers, ["refused", "declined"], "{lines:#?}");
+    assert!(
+        lines.iter().all(|l| l.get("outcome").is_none()),
+        "no action ran"
+    );
+    rig.assert_secrets_kept(&[url, second, token]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_plan_that_changed_after_the_page_opened_is_not_run_and_gets_a_new_page() {
+    let Some(mut rig) = rig(&["--approval-wait", "1"]).await else {
+        return;
+    };
+    let pending = rig.revoke().await;
+    assert_eq!(status(&pending), "approval_pending");
+    let first = rig.page(1).await;
+
+    // While the page is open, someone grants alice more.
+    mcp::kubectl_grant(rig.config_dir(), "tap-staging", "late-grant", ALICE).await;
+    let before = rig.alice().await;
+    rig.tab.goto(&first).await;
+    assert!(!rig.tab.text().await.contains("late-grant"));
+    let answer = rig.answer(&first, ALICE, "approve").await;
+    assert!(answer.contains("Approved"), "{answer}");
+
+    // The approved plan is not the plan now: it does not run, and a new page shows the new one.
+    let changed = rig.revoke().await;
+    assert_eq!(
+        status(&changed),
+        "approval_pending",
+        "{}",
+        mcp::text(&changed)
+    );
+    assert!(mcp::text(&changed).contains("the plan changed"));
+    assert_eq!(rig.alice().await, before, "the old plan did not run");
+    let second = rig.page(2).await;
+    assert_ne!(second, first);
+    rig.tab.goto(&second).await;
+    let shown = rig.tab.text().await;
+    assert!(
+        shown.contains("late-grant") && shown.contains("The plan changed"),
+        "{shown}"
+    );
+
+    let answer = rig.answer(&second, ALICE, "approve").await;
+    assert!(answer.contains("Approved"), "{answer}");
+    let done = rig.revoke().await;
+    assert_eq!(status(&done), "done", "{}", mcp::text(&done));
+    assert!(
+        rig.alice().await.is_empty(),
+        "the new plan ran, late grant included"
+    );
+    rig.assert_secrets_kept(&[first, second]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_page_changes_nothing_and_a_new_call_gets_a_new_page() {
+    let Some(mut rig) = rig(&["--approval-wait", "1", "--confirm-ttl", "2"]).await else {
+        return;
+    };
+    let before = rig.alice().await;
+    let pending = rig.revoke().await;
+    assert_eq!(status(&pending), "approval_pending");
+    let url = rig.page(1).await;
+    rig.tab.goto(&url).await;
+    rig.tab.type_into("#email", ALICE).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    rig.tab.click_and_wait("button[value=approve]").await;
+    assert!(rig.tab.text().await.contains("no longer valid"));
+
+    let again = rig.revoke().await;
+    assert_eq!(status(&again), "approval_pending");
+    assert_eq!(rig.opened().len(), 2, "a new page for the new call");
+    assert_eq!(rig.alice().await, before);
+    assert!(
+        audit_lines(&rig.audit).is_empty(),
+        "nothing approved, nothing ran"
+    );
+    rig.assert_secrets_kept(&[url]).await;
 }
