@@ -99,12 +99,23 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         None => server::serve_stdio(server, shutdown)
             .await
             .map_err(|e| Failure::other(e.to_string())),
-        Some(options) => transport::serve_http(move || Ok(server.clone()), options, shutdown)
-            .await
-            .map_err(|e| Failure {
+        Some(options) => {
+            let failed = |e: transport::TransportError| Failure {
                 code: e.exit_code(),
                 message: e.to_string(),
-            }),
+            };
+            let listener = transport::HttpServer::bind(options).await.map_err(failed)?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Failure::other(e.to_string()))?;
+            // Browser approvals are served by this listener, behind the same bearer auth.
+            let pages = server.approval_pages_on(addr);
+            listener
+                .with_routes(pages)
+                .serve(move || Ok(server.clone()), shutdown)
+                .await
+                .map_err(failed)
+        }
     }
 }
 

@@ -106,6 +106,19 @@ impl TanzuMcp {
         })
     }
 
+    /// Serve the browser approval pages on the HTTP transport's listener at `addr` (the routes
+    /// to mount behind its guard), instead of a loopback listener of their own.
+    pub fn approval_pages_on(&self, addr: std::net::SocketAddr) -> axum::Router {
+        let pages = &self.shared.approvals.browser;
+        let host = if addr.ip().is_unspecified() {
+            std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        pages.serve_on_http_listener(format!("http://{host}"));
+        browser::listener::routes(pages.clone())
+    }
+
     /// Every tool this build has, whatever the options.
     pub fn all_tools() -> ToolRouter<TanzuMcp> {
         Self::members_router()

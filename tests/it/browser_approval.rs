@@ -415,3 +415,147 @@ async fn an_expired_page_changes_nothing_and_a_new_call_gets_a_new_page() {
     );
     rig.assert_secrets_kept(&[url]).await;
 }
+
+/// A client that shows URLs to its user (URL-mode elicitation) and has no forms: it passes each
+/// address to the test, which is the person here.
+#[derive(Clone)]
+struct UrlClient {
+    urls: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl rmcp::ClientHandler for UrlClient {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        let mut capabilities = rmcp::model::ClientCapabilities::default();
+        capabilities.elicitation = Some(
+            rmcp::model::ElicitationCapability::new()
+                .with_url(rmcp::model::UrlElicitationCapability::new()),
+        );
+        rmcp::model::ClientConfig::new(
+            capabilities,
+            rmcp::model::Implementation::new("url-client", "1"),
+        )
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::service::RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        use rmcp::model::{ElicitRequestParams, ElicitResult, ElicitationAction};
+        let ElicitRequestParams::UrlElicitationParams { url, .. } = request else {
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        };
+        let _ = self.urls.send(url);
+        Ok(ElicitResult::new(ElicitationAction::Accept))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn over_http_the_client_shows_the_page_and_the_listener_serves_it_behind_the_bearer() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let Some(chromium) = Chromium::start().await else {
+        return;
+    };
+    let mut tab = chromium.tab().await;
+    let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
+    let (dir, toml) = common::write_config(&sandbox);
+    let view = SandboxView::new(&base, sandbox.api_token(), sandbox.org_id()).await;
+    let audit = dir.path().join("audit.jsonl");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bearer = "browser-approval-test-bearer";
+    let log = crate::support::server_log::ServerLog::new("tanzu-mcp serve --transport http");
+    // No --approval-browser and no display: only the client can put the page before the person.
+    let _server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tanzu-mcp"))
+        .args(["serve", "--transport", "http", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--config")
+        .arg(&toml)
+        .args(["--auth-token-env", "BROWSER_TEST_BEARER", "--audit-log"])
+        .arg(&audit)
+        .env("BROWSER_TEST_BEARER", bearer)
+        .env("TANZU_MCP_LOG", "debug")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log.stdio())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn tanzu-mcp serve --transport http");
+    let mcp_url = format!("http://127.0.0.1:{port}/mcp");
+    for _ in 0..300 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (urls, mut shown_urls) = tokio::sync::mpsc::unbounded_channel();
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(mcp_url).auth_header(bearer),
+    );
+    let client = UrlClient { urls }
+        .serve(transport)
+        .await
+        .expect("MCP initialize over HTTP");
+
+    let call = client.call_tool(
+        rmcp::model::CallToolRequestParams::new("revoke_all_access")
+            .with_arguments(json!({ "email": ALICE }).as_object().unwrap().clone()),
+    );
+    let person = async {
+        let url = shown_urls.recv().await.expect("the client was shown a URL");
+        assert!(
+            url.starts_with(&format!("http://127.0.0.1:{port}/approve/")),
+            "the page is on the same listener: {url}"
+        );
+        // Without the bearer the page shows nothing.
+        tab.goto(&url).await;
+        let unauthorized = tab.text().await;
+        assert!(!unauthorized.contains(ALICE), "{unauthorized}");
+        tab.set_headers(json!({ "Authorization": format!("Bearer {bearer}") }))
+            .await;
+        tab.goto(&url).await;
+        tab.type_into("#email", ALICE).await;
+        tab.click_and_wait("button[value=approve]").await;
+        (url, tab.text().await)
+    };
+    let (result, (url, answer)) = tokio::join!(call, person);
+    let result = result.expect("tools/call");
+    assert!(answer.contains("Approved"), "{answer}");
+    let out = result.structured_content.clone().expect("structured");
+    assert_eq!(out["status"], "done", "{out:#}");
+    assert!(
+        view.traces_of(ALICE, dir.path(), &TAP).await.is_empty(),
+        "the plan ran"
+    );
+    let lines = audit_lines(&audit);
+    let approval = lines
+        .iter()
+        .find(|l| l["approval"] == "approved")
+        .expect("an approval record");
+    assert_eq!(
+        approval["approved_via"],
+        "browser page on the HTTP listener (bearer token)"
+    );
+    assert_eq!(approval["client"], "url-client 1");
+    let id = url.rsplit('/').next().unwrap();
+    let result_text = serde_json::to_string(&result).unwrap();
+    for (place, text) in [
+        ("the tool result", result_text),
+        ("the server log", log.text()),
+        ("the audit log", std::fs::read_to_string(&audit).unwrap()),
+    ] {
+        assert!(!text.contains(id), "the page secret appeared in {place}");
+    }
+    let _ = client.cancel().await;
+}
