@@ -262,7 +262,7 @@ async fn opened_page(urls: &Path, n: usize) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_foreign_origin_a_post_without_token_a_wrong_email_and_decline_change_nothing() {
+async fn a_foreign_host_or_origin_a_post_without_token_a_wrong_email_and_decline_change_nothing() {
     let Some(mut rig) = rig(&["--approval-wait", "1"]).await else {
         return;
     };
@@ -290,6 +290,15 @@ async fn a_foreign_origin_a_post_without_token_a_wrong_email_and_decline_change_
     rig.tab.goto(&foreign).await;
     rig.tab.click_and_wait("button").await;
     assert!(rig.tab.text().await.contains("foreign origin"));
+
+    // A rebinding name that resolves to 127.0.0.1 gets nothing, not even the form.
+    let rebound = url.replace("127.0.0.1", "rebind.test");
+    rig.tab.goto(&rebound).await;
+    let text = rig.tab.text().await;
+    assert!(
+        text.contains("Host is not allowed") && !text.contains(ALICE),
+        "{text}"
+    );
 
     // The page's own form without its token.
     rig.tab.goto(&url).await;

@@ -50,6 +50,8 @@ impl Chromium {
                 "--no-first-run",
                 "--remote-debugging-port=0",
                 "--window-size=900,1000",
+                // A name that resolves to loopback, as a DNS-rebinding attacker's would.
+                "--host-resolver-rules=MAP rebind.test 127.0.0.1",
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")

@@ -62,7 +62,7 @@ async fn show(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = host_allowed(&pages, &headers) {
+    if let Some(refused) = foreign_host(&pages, &headers) {
         return refused;
     }
     match pages.render(&id) {
@@ -77,7 +77,7 @@ async fn post(
     headers: HeaderMap,
     Form(form): Form<FormPost>,
 ) -> Response {
-    if let Err(refused) = host_allowed(&pages, &headers) {
+    if let Some(refused) = foreign_host(&pages, &headers) {
         return refused;
     }
     if !same_origin(&headers) {
@@ -119,14 +119,14 @@ async fn post(
     html_response(status, page::message(title, text))
 }
 
-/// On the loopback listener, the Host must name it: a DNS-rebinding page gets nothing. (On the
-/// HTTP transport its guard has checked the Host already.)
-fn host_allowed(pages: &BrowserPages, headers: &HeaderMap) -> Result<(), Response> {
+/// On the loopback listener, the Host must name it: a DNS-rebinding page gets nothing (the
+/// refusal is returned). On the HTTP transport its guard has checked the Host already.
+fn foreign_host(pages: &BrowserPages, headers: &HeaderMap) -> Option<Response> {
     if !pages.on_loopback() {
-        return Ok(());
+        return None;
     }
     let Some(base) = pages.served.get() else {
-        return Err(gone());
+        return Some(gone());
     };
     let port = base.base.rsplit(':').next().unwrap_or_default();
     let host = headers
@@ -135,10 +135,10 @@ fn host_allowed(pages: &BrowserPages, headers: &HeaderMap) -> Result<(), Respons
         .unwrap_or_default();
     let allowed = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
     if allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
-        Ok(())
+        None
     } else {
         tracing::warn!("refused an approval page request for a foreign Host");
-        Err(html_response(
+        Some(html_response(
             StatusCode::FORBIDDEN,
             page::message("Refused", "This Host is not allowed."),
         ))
