@@ -75,9 +75,11 @@ impl TanzuMcp {
     /// Remove a person from every TMC binding, every TAP cluster binding and, last, from the CSP
     /// org (or revoke their pending invitation). Other subjects of shared bindings keep their
     /// access; group bindings are not touched (the IdP owns group membership). Nothing changes
-    /// until a human approves the exact plan in the client (they type the email back); a client
-    /// that cannot ask gets status `confirmation_required`. Calling again after `partial`
-    /// finishes the job.
+    /// until a human approves the exact plan in the client or on a one-time page in their
+    /// browser (they type the email back); `approval_pending` means the page is waiting: call
+    /// again with the same arguments after they approved. A client that cannot ask and no
+    /// browser gets status `confirmation_required`. Calling again after `partial` finishes the
+    /// job.
     #[tool(
         name = "revoke_all_access",
         output_schema = schema_for_output::<RevokeOutput>(),
