@@ -17,6 +17,9 @@ pub mod listener;
 pub mod opener;
 pub mod page;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
