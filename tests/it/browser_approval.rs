@@ -178,7 +178,11 @@ async fn approving_in_the_browser_runs_exactly_the_plan_shown_once() {
             std::fs::write(docs, png).unwrap();
             tab.goto(&url).await;
         }
+        let scripts = tab.eval("document.scripts.length").await;
+        assert_eq!(scripts, json!(0), "the page has no JavaScript");
         tab.type_into("#email", ALICE).await;
+        // The person takes their time: the waiting call reports progress meanwhile.
+        tokio::time::sleep(Duration::from_millis(5500)).await;
         tab.click_and_wait("button[value=approve]").await;
         let answer = tab.text().await;
         (url, token, shown, answer)
@@ -198,6 +202,33 @@ async fn approving_in_the_browser_runs_exactly_the_plan_shown_once() {
     }
     assert!(answer.contains("Approved"), "{answer}");
     assert_eq!(status(&result), "done", "{}", mcp::text(&result));
+    let progress = rig.server.handler.progress.lock().unwrap().clone();
+    let waiting = progress
+        .iter()
+        .position(|p| {
+            p.message
+                .as_deref()
+                .is_some_and(|m| m.contains("waiting for approval in the browser"))
+        })
+        .unwrap_or_else(|| panic!("progress while waiting: {progress:?}"));
+    // Below 1, so the actions' progress (1, 2, ...) still increases after it.
+    let waited = |p: &&rmcp::model::ProgressNotificationParam| {
+        p.message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("waiting"))
+    };
+    assert!(progress.iter().filter(waited).all(|p| p.progress < 1.0));
+    assert!(
+        progress
+            .iter()
+            .filter(|p| !waited(p))
+            .all(|p| p.progress >= 1.0)
+            && progress.len() > waiting + 1,
+        "{progress:?}"
+    );
+    for note in &progress {
+        rig.seen.push(format!("{note:?}"));
+    }
     let planned = result.structured_content.as_ref().unwrap()["plan"]["actions"]
         .as_array()
         .unwrap()
