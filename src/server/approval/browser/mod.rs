@@ -34,6 +34,10 @@ use crate::access::audit::{ApprovalRecord, AuditLog};
 use opener::Opener;
 use page::Shown;
 
+/// Open pages beyond which no new one is made: each opens a browser tab, and a model looping
+/// over many targets must not flood the person with them.
+pub const MAX_OPEN_PAGES: usize = 16;
+
 /// How long a call waits for the page's answer before returning `approval_pending`.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(45);
 
@@ -203,6 +207,11 @@ impl BrowserPages {
         let mut pages = self.lock();
         // One page per call: a new plan replaces the old page.
         pages.retain(|_, p| p.key != key);
+        if pages.len() >= MAX_OPEN_PAGES {
+            return Err(format!(
+                "{MAX_OPEN_PAGES} approval pages are already waiting for an answer; answer or let them expire first"
+            ));
+        }
         pages.insert(id.clone(), page);
         Ok((
             id.clone(),

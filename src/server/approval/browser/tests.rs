@@ -107,3 +107,17 @@ async fn a_mistyped_email_or_a_decline_refuses_the_call() {
     );
     assert!(matches!(waited.await, Some(Found::Refused(_))));
 }
+
+#[tokio::test]
+async fn no_more_than_so_many_pages_wait_at_once() {
+    let pages = pages(Duration::from_secs(60));
+    for n in 0..super::MAX_OPEN_PAGES {
+        pages
+            .create(&format!("k{n}"), &request("d"), "c")
+            .await
+            .unwrap();
+    }
+    assert!(pages.create("one more", &request("d"), "c").await.is_err());
+    // A new plan for a call that has a page replaces it, within the limit.
+    assert!(pages.create("k0", &request("d2"), "c").await.is_ok());
+}
