@@ -35,6 +35,25 @@ pub struct AuditRecord<'a> {
     pub client: &'a str,
 }
 
+/// A human's answer to an approval asked outside the MCP client (the browser page): who
+/// approved, through what, and (in the line's `time`) when. Never the page's address or token.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalRecord<'a> {
+    pub tool: &'a str,
+    pub target: &'a str,
+    /// `approved`, `declined` or `refused` (the email typed back did not match).
+    pub approval: &'a str,
+    /// The digest of the plan the human saw.
+    pub plan_digest: &'a str,
+    /// Where the human answered: "browser page on 127.0.0.1", "browser page on the HTTP listener".
+    pub approved_via: &'a str,
+    /// The MCP client whose call asked.
+    pub client: &'a str,
+    /// The label of the credential that reached the page, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<&'a str>,
+}
+
 /// A record could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("the audit log {path} could not be written: {source}")]
@@ -57,10 +76,10 @@ pub struct Requester {
 }
 
 #[derive(Serialize)]
-struct Line<'a> {
+struct Line<'a, R> {
     time: String,
     #[serde(flatten)]
-    record: &'a AuditRecord<'a>,
+    record: &'a R,
 }
 
 /// Appends JSON lines to a file; `disabled()` drops them (no `--audit-log`).
@@ -81,10 +100,13 @@ impl AuditLog {
     }
 }
 
-impl AuditSink for AuditLog {
-    /// Append one record. A failure to write is logged and returned: an unaudited change is
-    /// something an operator must hear about.
-    fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError> {
+impl AuditLog {
+    /// Append a human's answer to a browser approval.
+    pub fn record_approval(&self, record: &ApprovalRecord<'_>) -> Result<(), AuditError> {
+        self.append(record, record.tool)
+    }
+
+    fn append<R: Serialize>(&self, record: &R, tool: &str) -> Result<(), AuditError> {
         let Some((path, file)) = &self.file else {
             return Ok(());
         };
@@ -101,8 +123,16 @@ impl AuditSink for AuditLog {
         let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let written = file.write_all(&line).and_then(|()| file.flush());
         if let Err(e) = &written {
-            tracing::error!(error = %e, tool = record.tool, "could not write the audit log");
+            tracing::error!(error = %e, tool, "could not write the audit log");
         }
         written.map_err(failed)
+    }
+}
+
+impl AuditSink for AuditLog {
+    /// Append one record. A failure to write is logged and returned: an unaudited change is
+    /// something an operator must hear about.
+    fn record(&self, record: &AuditRecord<'_>) -> Result<(), AuditError> {
+        self.append(record, record.tool)
     }
 }

@@ -64,11 +64,24 @@ pub struct ServeArgs {
         env = "TANZU_MCP_TOOLS"
     )]
     pub tools: Option<Vec<String>>,
-    /// How a human approves destructive calls: elicitation in the client (fails closed when it
-    /// cannot ask), or tokens for trusted automation.
-    #[arg(long, value_enum, default_value = "elicit", env = "TANZU_MCP_CONFIRM")]
+    /// How a human approves destructive calls: auto (elicitation when the client offers it,
+    /// else a one-time page in the browser, else fail closed), elicit, browser, or tokens for
+    /// trusted automation.
+    #[arg(long, value_enum, default_value = "auto", env = "TANZU_MCP_CONFIRM")]
     pub confirm: ConfirmMode,
-    /// Seconds a confirmation token stays valid (with --confirm token).
+    /// The command that opens a browser approval page; the page's URL is its last argument
+    /// (default: open, start or xdg-open).
+    #[arg(long, value_name = "CMD", env = "TANZU_MCP_APPROVAL_BROWSER")]
+    pub approval_browser: Option<String>,
+    /// Seconds a call waits for a browser approval before answering `approval_pending`.
+    #[arg(
+        long,
+        default_value_t = 45,
+        value_parser = clap::value_parser!(u64).range(1..=600),
+        env = "TANZU_MCP_APPROVAL_WAIT"
+    )]
+    pub approval_wait: u64,
+    /// Seconds a confirmation token (with --confirm token) or a browser approval page stays valid.
     #[arg(
         long,
         default_value_t = 300,
@@ -105,6 +118,8 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         tools: args.tools,
         confirm: args.confirm,
         confirm_ttl: Some(Duration::from_secs(args.confirm_ttl)),
+        approval_browser: args.approval_browser,
+        approval_wait: Some(Duration::from_secs(args.approval_wait)),
         audit_log: args.audit_log,
         policy: backend.policy.clone(),
     };
@@ -133,12 +148,23 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         None => server::serve_stdio(server, shutdown)
             .await
             .map_err(|e| Failure::other(e.to_string())),
-        Some(options) => transport::serve_http(move || Ok(server.clone()), options, shutdown)
-            .await
-            .map_err(|e| Failure {
+        Some(options) => {
+            let failed = |e: transport::TransportError| Failure {
                 code: e.exit_code(),
                 message: e.to_string(),
-            }),
+            };
+            let listener = transport::HttpServer::bind(options).await.map_err(failed)?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Failure::other(e.to_string()))?;
+            // Browser approvals are served by this listener, behind the same bearer auth.
+            let pages = server.approval_pages_on(addr);
+            listener
+                .with_routes(pages)
+                .serve(move || Ok(server.clone()), shutdown)
+                .await
+                .map_err(failed)
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! call `crate::access`, shape the result.
 //!
 //! - [`tools`]: one file per tool group, each a `#[tool_router]` impl summed here.
-//! - [`approval`]: asking a human to approve a plan (elicitation on both protocol paths, or
-//!   confirmation tokens): the server's side of the domain's approval port.
+//! - [`approval`]: asking a human to approve a plan (elicitation on both protocol paths, a
+//!   browser page, or confirmation tokens): the server's side of the domain's approval port.
 //! - [`progress`]: progress notifications while a plan runs.
 //! - [`outcome`]: the one place where domain errors become `isError` tool results.
 //! - [`catalog`]: the published tool catalogue (`tanzu-mcp tools --json`, `tools/*.json`).
@@ -38,6 +38,7 @@ use crate::access::audit::AuditLog;
 use crate::access::change::locks::ChangeLocks;
 use crate::access::policy::WritePolicy;
 pub use approval::ConfirmMode;
+use approval::browser::{self, BrowserPages, opener::Opener};
 use approval::{Approvals, DEFAULT_TOKEN_TTL};
 
 /// How `serve` talks to its clients.
@@ -60,6 +61,11 @@ pub struct ServerOptions {
     pub confirm: ConfirmMode,
     /// How long a confirmation token stays valid (`--confirm token`); default 300 s.
     pub confirm_ttl: Option<std::time::Duration>,
+    /// `--approval-browser`: the command that opens an approval page (the URL is its last
+    /// argument); `None`: the platform's opener.
+    pub approval_browser: Option<String>,
+    /// How long a call waits for a browser approval before `approval_pending`; default 45 s.
+    pub approval_wait: Option<std::time::Duration>,
     pub audit_log: Option<PathBuf>,
     /// Which writes need a human (`[policy]` in the configuration).
     pub policy: WritePolicy,
@@ -69,7 +75,8 @@ pub struct ServerOptions {
 pub(crate) struct Shared {
     pub systems: Systems,
     pub approvals: Approvals,
-    pub audit: AuditLog,
+    /// Shared with the browser pages, which record who approved.
+    pub audit: Arc<AuditLog>,
     pub policy: Arc<WritePolicy>,
     /// Serializes changes to one person across every session of this process.
     pub locks: ChangeLocks,
@@ -84,16 +91,20 @@ pub struct TanzuMcp {
 
 impl TanzuMcp {
     pub fn new(systems: Systems, options: &ServerOptions) -> std::io::Result<TanzuMcp> {
-        let audit = match &options.audit_log {
+        let audit = Arc::new(match &options.audit_log {
             Some(path) => AuditLog::open(path)?,
             None => AuditLog::disabled(),
-        };
+        });
+        let ttl = options.confirm_ttl.unwrap_or(DEFAULT_TOKEN_TTL);
+        let pages = BrowserPages::new(
+            Opener::new(options.approval_browser.as_deref()),
+            ttl,
+            options.approval_wait.unwrap_or(browser::DEFAULT_WAIT),
+            Some(audit.clone()),
+        );
         let shared = Shared {
             systems,
-            approvals: Approvals::new(
-                options.confirm,
-                options.confirm_ttl.unwrap_or(DEFAULT_TOKEN_TTL),
-            ),
+            approvals: Approvals::new(options.confirm, ttl).with_browser(pages),
             audit,
             policy: Arc::new(options.policy.clone()),
             locks: ChangeLocks::default(),
@@ -102,6 +113,19 @@ impl TanzuMcp {
             shared: Arc::new(shared),
             tool_router: Self::offered_tools(options),
         })
+    }
+
+    /// Serve the browser approval pages on the HTTP transport's listener at `addr` (the routes
+    /// to mount behind its guard), instead of a loopback listener of their own.
+    pub fn approval_pages_on(&self, addr: std::net::SocketAddr) -> axum::Router {
+        let pages = &self.shared.approvals.browser;
+        let host = if addr.ip().is_unspecified() {
+            std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        pages.serve_on_http_listener(format!("http://{host}"));
+        browser::listener::routes(pages.clone())
     }
 
     /// Every tool this build has, whatever the options, with portable schemas.

@@ -5,6 +5,7 @@ mod support;
 
 mod api_shapes;
 mod bind;
+mod browser_approval;
 mod cli;
 mod client_configs;
 mod clients_csp;

@@ -3,6 +3,11 @@
 //!
 //! A `confirm: true` argument proves nothing: the model can fill it in. So approval comes from
 //! the human, by typing the target back, or, for trusted automation only, from a token:
+//! - `--confirm auto` (the default): elicitation when the client offers forms, else the
+//!   browser page when one can be put before the person, else fail closed;
+//! - `--confirm browser`: a one-time page in the person's browser ([`browser`]), never shown to
+//!   the model; the call waits for it a while, else returns `approval_pending` and the same
+//!   call made again runs the approved plan;
 //! - `--confirm elicit`, protocol 2025-06-18 and 2025-11-25: live elicitation mid-call;
 //! - `--confirm elicit`, protocol 2026-07-28: an input-required result whose request state is a
 //!   sealed approval of the plan's digest; the client retries with the answer and the state;
@@ -13,6 +18,7 @@
 //! Either way, an approval is for a plan digest: the domain plans again and asks again if the
 //! world changed.
 
+pub mod browser;
 pub mod elicit;
 pub mod nonces;
 pub mod sealed;
@@ -26,6 +32,8 @@ use rmcp::model::{InputRequiredResult, InputResponses, ProtocolVersion};
 use rmcp::service::RequestContext;
 
 use crate::access::approval::{ApprovalRequest, Approver, Decision};
+use browser::BrowserPages;
+use browser::opener::Opener;
 use elicit::Answer;
 use nonces::{InMemoryNonces, SpentNonces};
 use sealed::{Binding, Purpose, Sealer};
@@ -38,18 +46,23 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
 /// How destructive calls and privileged grants are approved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ConfirmMode {
-    /// Ask the human through MCP elicitation; fail closed when the client cannot ask.
+    /// Elicitation when the client offers forms, else a browser page, else fail closed.
     #[default]
+    Auto,
+    /// Ask the human through MCP elicitation; fail closed when the client cannot ask.
     Elicit,
+    /// Always a one-time page in the person's browser (URL-mode elicitation when offered).
+    Browser,
     /// Return a single-use token the caller passes back (trusted automation only).
     Token,
 }
 
-/// Per-process approval state: the mode, the sealing key and the spent nonces.
+/// Per-process approval state: the mode, the sealing key and the spent nonces, the browser pages.
 pub struct Approvals {
     pub mode: ConfirmMode,
     pub token_ttl: Duration,
     sealer: Sealer,
+    pub browser: Arc<BrowserPages>,
 }
 
 impl Approvals {
@@ -67,7 +80,19 @@ impl Approvals {
             mode,
             token_ttl,
             sealer: Sealer::new(nonces),
+            browser: Arc::new(BrowserPages::new(
+                Opener::new(None),
+                token_ttl,
+                browser::DEFAULT_WAIT,
+                None,
+            )),
         }
+    }
+
+    /// With these browser pages (their opener, lifetime, wait and audit trail).
+    pub fn with_browser(mut self, pages: BrowserPages) -> Self {
+        self.browser = Arc::new(pages);
+        self
     }
 }
 
@@ -78,6 +103,9 @@ pub enum Pending {
     Token(String),
     /// 2026-07-28: the input-required result to return.
     InputRequired(InputRequiredResult),
+    /// A browser page is before the person: the same call made again runs the plan they
+    /// approve there. Carries nothing: the page's address must not reach the model.
+    Browser,
 }
 
 /// The approver of one tool call: knows its client, its arguments and what came with it (a
@@ -204,19 +232,53 @@ impl Approver for CallApprover<'_> {
     async fn decide(&self, request: &ApprovalRequest<'_>) -> Decision<Pending> {
         match self.approvals.mode {
             ConfirmMode::Token => self.by_token(request),
-            ConfirmMode::Elicit if is_input_required_protocol(self.ctx) => {
-                self.by_input_request(request)
+            ConfirmMode::Elicit => self.by_elicitation(request).await,
+            ConfirmMode::Auto if client_asks_by_form(self.ctx) => {
+                self.by_elicitation(request).await
             }
-            ConfirmMode::Elicit => match elicit::ask_live(&self.ctx.peer, request).await {
-                Answer::Approved => Decision::Approved {
-                    digest: request.digest.to_string(),
-                    while_waiting: true,
-                },
-                Answer::Refused(why) => Decision::Refused(why),
-                Answer::CannotAsk(why) => Decision::CannotAsk(why),
-            },
+            ConfirmMode::Auto | ConfirmMode::Browser => self.by_browser(request).await,
         }
     }
+}
+
+impl CallApprover<'_> {
+    async fn by_elicitation(&self, request: &ApprovalRequest<'_>) -> Decision<Pending> {
+        if is_input_required_protocol(self.ctx) {
+            return self.by_input_request(request);
+        }
+        match elicit::ask_live(&self.ctx.peer, request).await {
+            Answer::Approved => Decision::Approved {
+                digest: request.digest.to_string(),
+                while_waiting: true,
+            },
+            Answer::Refused(why) => Decision::Refused(why),
+            Answer::CannotAsk(why) => Decision::CannotAsk(why),
+        }
+    }
+
+    async fn by_browser(&self, request: &ApprovalRequest<'_>) -> Decision<Pending> {
+        // A page approves one call: this tool with these arguments, and one plan digest.
+        let key = format!("{}\n{}", self.tool, self.arguments);
+        let shows_urls =
+            browser::ask::client_shows_urls(self.ctx, is_input_required_protocol(self.ctx));
+        let client = crate::server::tools::client_name(self.ctx);
+        browser::ask::decide(
+            &self.approvals.browser,
+            self.ctx,
+            &key,
+            &client,
+            shows_urls,
+            request,
+        )
+        .await
+    }
+}
+
+/// The client can answer a form elicitation (declaring elicitation without a mode means forms).
+fn client_asks_by_form(ctx: &RequestContext<RoleServer>) -> bool {
+    ctx.client_capabilities()
+        .and_then(|caps| caps.elicitation)
+        .is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
 /// 2026-07-28 and later: the server may not send requests, so it asks by input-required results.

@@ -73,7 +73,7 @@ impl<'a> CallGate<'a> {
     pub fn gate(&self) -> Gate<'_, Pending> {
         Gate {
             approver: &self.approver,
-            audit: &self.server.shared.audit,
+            audit: &*self.server.shared.audit,
             progress: &self.progress,
             requester: &self.requester,
             locks: &self.server.shared.locks,
@@ -84,6 +84,18 @@ impl<'a> CallGate<'a> {
     pub async fn finish(self) {
         self.progress.finish().await;
     }
+}
+
+/// What a call waiting for a browser approval says (`approval_pending`): never the page's address.
+pub(crate) fn browser_pending(tool: &str, plan_changed: bool) -> String {
+    let changed = if plan_changed {
+        "the plan changed since it was approved, so it did not run; "
+    } else {
+        ""
+    };
+    format!(
+        ". approval_pending: {changed}approval of this exact plan was requested in the person's browser (a one-time page only they see). Once they have approved it there, call {tool} again with the same arguments to run it"
+    )
 }
 
 /// How a write that did not run for want of a human's approval is shown: the message says
@@ -109,6 +121,13 @@ pub(crate) fn explain_unapproved(
                 ". To run exactly this plan, call {tool} again with the same arguments and confirm = the confirmation_token (single use)"
             ));
             *token = Some(issued);
+            Ok(false)
+        }
+        Unapproved::Pending {
+            pending: Pending::Browser,
+            plan_changed,
+        } => {
+            message.push_str(&browser_pending(tool, plan_changed));
             Ok(false)
         }
         Unapproved::CannotAsk(why) => {

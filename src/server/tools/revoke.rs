@@ -50,6 +50,9 @@ pub enum RevokeStatus {
     Cancelled,
     /// The world changed after the plan was approved: nothing changed; approve the new plan.
     PlanChanged,
+    /// Nothing changed yet: approval was requested on a page in the person's browser; call
+    /// again with the same arguments once they approved.
+    ApprovalPending,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -72,9 +75,11 @@ impl TanzuMcp {
     /// Remove a person from every TMC binding, every TAP cluster binding and, last, from the CSP
     /// org (or revoke their pending invitation). Other subjects of shared bindings keep their
     /// access; group bindings are not touched (the IdP owns group membership). Nothing changes
-    /// until a human approves the exact plan in the client (they type the email back); a client
-    /// that cannot ask gets status `confirmation_required`. Calling again after `partial`
-    /// finishes the job.
+    /// until a human approves the exact plan in the client or on a one-time page in their
+    /// browser (they type the email back); `approval_pending` means the page is waiting: call
+    /// again with the same arguments after they approved. A client that cannot ask and no
+    /// browser gets status `confirmation_required`. Calling again after `partial` finishes the
+    /// job.
     #[tool(
         name = "revoke_all_access",
         output_schema = schema_for_output::<RevokeOutput>(),
@@ -151,6 +156,18 @@ impl TanzuMcp {
                 None,
                 Some(token),
                 "nothing changed: the world changed since the token was issued; review this new plan and confirm it with the new token".to_string(),
+            ),
+            Outcome::Pending {
+                pending: Pending::Browser,
+                plan_changed,
+            } => (
+                RevokeStatus::ApprovalPending,
+                None,
+                None,
+                format!(
+                    "nothing changed yet{}",
+                    super::browser_pending(TOOL, plan_changed)
+                ),
             ),
             Outcome::CannotAsk(why) => (
                 RevokeStatus::ConfirmationRequired,

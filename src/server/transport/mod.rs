@@ -142,6 +142,8 @@ pub struct HttpServer {
     listener: TcpListener,
     options: HttpOptions,
     guard: Arc<Guard>,
+    /// More routes behind the same guard and bearer auth (the browser approval pages).
+    extra: Option<Router>,
 }
 
 impl HttpServer {
@@ -164,7 +166,14 @@ impl HttpServer {
             listener,
             options,
             guard,
+            extra: None,
         })
+    }
+
+    /// Serve `routes` too, behind the same Host/Origin checks and bearer token.
+    pub fn with_routes(mut self, routes: Router) -> Self {
+        self.extra = Some(routes);
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -205,6 +214,7 @@ impl HttpServer {
         );
 
         let app = Router::new()
+            .merge(self.extra.unwrap_or_default())
             .merge(streamable::routes(
                 streamable.service,
                 limit,

@@ -130,7 +130,10 @@ pub async fn connect(
         .arg("--config")
         .arg(toml)
         .args(extra)
-        .env("TANZU_MCP_LOG", "debug");
+        .env("TANZU_MCP_LOG", "debug")
+        // Under `--confirm auto` a display would let the server open a real browser.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
     let log = ServerLog::new("tanzu-mcp serve");
     let (transport, _stderr) = TokioChildProcess::builder(command)
         .stderr(log.stdio())
