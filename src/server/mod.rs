@@ -101,6 +101,9 @@ impl TanzuMcp {
             + Self::user_access_router()
             + Self::provisioning_router()
             + Self::revoke_router()
+            + Self::provision_router()
+            + Self::change_role_router()
+            + Self::unbind_router()
     }
 
     /// The tools the options allow: `--read-only` drops every tool that is not read-only
