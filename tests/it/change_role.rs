@@ -244,3 +244,31 @@ async fn without_a_human_or_with_an_unused_token_nothing_changes() {
     let now = view.tmc_subjects(DEV_1).await;
     assert!(tmc_holds(&now, "cluster.view", BOB) && !tmc_holds(&now, "cluster.edit", BOB));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_2026_client_approves_a_change_through_an_input_required_round() {
+    let (sandbox, _base) = common::start_sandbox(DataSet::Demo).await;
+    let (dir, toml) = common::write_config(&sandbox);
+    let server = connect(
+        &toml,
+        &[],
+        TestClient::new(Some(approve(ALICE))),
+        Protocol::Discover2026,
+    )
+    .await;
+    let args = json!({ "email": ALICE, "scope": { "kind": "tap_cluster", "name": "tap-staging" }, "from_role": "app-editor", "to_role": "app-viewer" });
+    let out = server.ok("change_role", args).await;
+    assert_eq!(out["status"], "done", "{out:#}");
+    assert_eq!(server.prompts().len(), 1);
+    assert_eq!(
+        holding(dir.path(), "tap-staging", "app-viewer", ALICE)
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        binding_subjects(dir.path(), "tap-staging", None, "app-editors").await,
+        Some(vec![BOB.to_string()])
+    );
+    server.close().await;
+}

@@ -238,3 +238,38 @@ async fn without_a_human_nothing_changes_and_a_token_runs_the_plan_once() {
     );
     automation.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_is_unbound_from_a_terminal_with_yes_typing_its_name_back() {
+    let world = world().await;
+    let dir = world.dir.path();
+    assert_eq!(
+        binding_subjects(dir, "tap-dev", None, "tap-developers").await,
+        Some(vec!["tap-developers".to_string()])
+    );
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tanzu-mcp"))
+        .args([
+            "call",
+            "unbind_role",
+            r#"{"group":"tap-developers","role":"app-viewer","scope":{"kind":"tap_cluster","name":"tap-dev"}}"#,
+            "--config",
+            world.toml.to_str().unwrap(),
+            "--yes",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON result");
+    assert_eq!(json["status"], "done", "{json:#}");
+    assert_eq!(
+        binding_subjects(dir, "tap-dev", None, "tap-developers").await,
+        None,
+        "the group was its only subject, so the binding is gone"
+    );
+}
