@@ -10,7 +10,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, as the sleeps use: one clock for waiting and measuring it.
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -473,5 +476,131 @@ fn unapproved_status<P>(unapproved: &Unapproved<P>) -> ProvisionStatus {
             ProvisionStatus::ConfirmationRequired
         }
         Unapproved::Refused(_) => ProvisionStatus::Cancelled,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::access::approval::{ApprovalRequest, Approver, Decision};
+    use crate::access::audit::{AuditError, AuditRecord, AuditSink, Requester};
+    use crate::access::change::NoProgress;
+    use crate::access::change::locks::ChangeLocks;
+    use crate::access::fakes::{Fake, member, small_world};
+    use crate::access::ports::TmcScope;
+
+    struct Nobody;
+
+    #[async_trait]
+    impl Approver for Nobody {
+        type Pending = ();
+        async fn decide(&self, _: &ApprovalRequest<'_>) -> Decision<()> {
+            Decision::CannotAsk("no human in this test".into())
+        }
+    }
+
+    struct Discard;
+
+    impl AuditSink for Discard {
+        fn record(&self, _: &AuditRecord<'_>) -> Result<(), AuditError> {
+            Ok(())
+        }
+    }
+
+    /// Records the notes; the person accepts at the `accept_at`-th one.
+    struct Notes<'a> {
+        fake: &'a Fake,
+        seen: Mutex<Vec<String>>,
+        accept_at: Option<usize>,
+    }
+
+    impl Waiting for Notes<'_> {
+        fn waiting(&self, message: String) {
+            let mut seen = self.seen.lock().unwrap();
+            seen.push(message);
+            if self.accept_at == Some(seen.len()) {
+                let mut world = self.fake.world();
+                world.invitations.clear();
+                world.members.push(member(999, "carol@example.com"));
+            }
+        }
+    }
+
+    fn request(wait_secs: u64) -> Provision {
+        Provision {
+            email: "carol@example.com".into(),
+            role: "cluster.view".into(),
+            target: BindTarget::Tmc(TmcScope::Cluster {
+                name: "dev".into(),
+                management_cluster: "attached".into(),
+                provisioner: "attached".into(),
+            }),
+            org_role: "org_member".into(),
+            wait: Duration::from_secs(wait_secs),
+            policy: Arc::default(),
+        }
+    }
+
+    async fn run(
+        fake: &Fake,
+        wait_secs: u64,
+        accept_at: Option<usize>,
+    ) -> (ProvisionResult, usize) {
+        let (locks, requester) = (ChangeLocks::default(), Requester { client: "t".into() });
+        let gate = Gate {
+            approver: &Nobody,
+            audit: &Discard,
+            progress: &NoProgress,
+            requester: &requester,
+            locks: &locks,
+        };
+        let notes = Notes {
+            fake,
+            seen: Mutex::default(),
+            accept_at,
+        };
+        let result = provision(&fake.systems(), &request(wait_secs), &gate, &notes)
+            .await
+            .unwrap()
+            .map_err(|_| "stopped for an approval")
+            .unwrap();
+        let seen = notes.seen.lock().unwrap().len();
+        (result, seen)
+    }
+
+    fn carol_bound(fake: &Fake) -> bool {
+        fake.world()
+            .tmc
+            .values()
+            .flatten()
+            .any(|b| b.subjects.iter().any(|s| s.name == "carol@example.com"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_backs_off_stops_at_the_limit_and_binds_nothing() {
+        let fake = small_world();
+        let (result, notes) = run(&fake, 10, None).await;
+        assert_eq!(result.status, ProvisionStatus::Pending);
+        assert_eq!(result.binding, Binding::NotYet);
+        assert_eq!(result.remaining.len(), 2);
+        assert_eq!(result.waited_seconds, 10);
+        // Looks at 0.5, 1.5, 3.5, 7.5 and 10 s: fewer looks than seconds.
+        assert_eq!(notes, 5, "one progress note before each pause");
+        assert!(!carol_bound(&fake));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn accepted_while_waiting_is_bound_once() {
+        let fake = small_world();
+        let (result, _) = run(&fake, 30, Some(2)).await;
+        assert_eq!(result.status, ProvisionStatus::Done, "{result:#?}");
+        assert_eq!(result.binding, Binding::Bound);
+        assert!(result.waited_seconds < 30);
+        assert!(carol_bound(&fake));
+        let (again, notes) = run(&fake, 30, None).await;
+        assert_eq!(again.binding, Binding::AlreadyBound);
+        assert_eq!(notes, 0, "an ACTIVE member is not waited for");
     }
 }

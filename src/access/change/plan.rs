@@ -76,9 +76,7 @@ impl Operation {
             | Operation::CspInvite { .. } => System::Csp,
         }
     }
-}
 
-impl Operation {
     /// Whether the operation gives access (alone or with a removal): such operations run
     /// before plain removals, so that a change of role never leaves a subject with neither.
     pub fn grants(&self) -> bool {
