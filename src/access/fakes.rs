@@ -309,6 +309,30 @@ impl TmcIam for Fake {
         }
         Ok(())
     }
+    async fn move_binding(
+        &self,
+        scope: &TmcScope,
+        subject: &Subject,
+        from_role: &str,
+        to_role: &str,
+    ) -> BackendResult<()> {
+        // All or nothing, as TMC applies one PATCH.
+        self.check("move_binding", System::Tmc)?;
+        let mut world = self.world();
+        let bindings = world.tmc.entry(scope.clone()).or_default();
+        match bindings.iter_mut().find(|b| b.role == to_role) {
+            Some(b) => b.subjects.push(subject.clone()),
+            None => bindings.push(TmcRoleBinding {
+                role: to_role.to_string(),
+                subjects: vec![subject.clone()],
+            }),
+        }
+        for b in bindings.iter_mut().filter(|b| b.role == from_role) {
+            b.subjects.retain(|s| s != subject);
+        }
+        bindings.retain(|b| !b.subjects.is_empty());
+        Ok(())
+    }
 }
 
 #[async_trait]

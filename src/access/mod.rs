@@ -7,6 +7,8 @@
 //! - [`person`]: one person's whole access, with warnings about the traps.
 //! - [`invite`], [`bind`]: provisioning, idempotent and refusing the traps.
 //! - [`revoke`]: the revocation plan.
+//! - [`unbind`], [`change_role`]: removing or moving one subject's role at one scope.
+//! - [`provision`]: invite, wait for acceptance, bind.
 //! - [`change`]: the one lifecycle of every change (plan, approval, re-plan, execute, verify,
 //!   audit); [`approval`] and [`audit`] are the ports it asks a human and records through.
 //! - [`warning`]: what a human should know, as a closed set of kinds.
@@ -15,6 +17,7 @@ pub mod approval;
 pub mod audit;
 pub mod bind;
 pub mod change;
+pub mod change_role;
 pub mod error;
 pub mod identity;
 pub mod inventory;
@@ -23,9 +26,11 @@ pub mod members;
 pub mod person;
 pub mod policy;
 pub mod ports;
+pub mod provision;
 pub mod revoke;
 pub mod schema;
 pub mod scope;
+pub mod unbind;
 pub mod validate;
 pub mod warning;
 

@@ -311,6 +311,16 @@ pub trait TmcIam: Send + Sync {
         role: &str,
         subject: &Subject,
     ) -> BackendResult<()>;
+
+    /// Move one subject from `from_role` to `to_role` at `scope` in one PATCH: an `ADD` delta
+    /// then a `DELETE` delta, applied together, so the subject never holds neither role.
+    async fn move_binding(
+        &self,
+        scope: &TmcScope,
+        subject: &Subject,
+        from_role: &str,
+        to_role: &str,
+    ) -> BackendResult<()>;
 }
 
 // ---------------------------------------------------------------------------------------------

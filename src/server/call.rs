@@ -86,8 +86,10 @@ pub async fn call(
             let _ = running.waiting().await;
         }
     });
+    // What `--yes` types back: the email, or for a group's change the group's name.
     let email = arguments
         .get("email")
+        .or_else(|| arguments.get("group"))
         .and_then(|v| v.as_str())
         .map(String::from);
     let client = ShellApprover {

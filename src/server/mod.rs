@@ -133,7 +133,10 @@ impl TanzuMcp {
         let mut router = Self::members_router()
             + Self::user_access_router()
             + Self::provisioning_router()
-            + Self::revoke_router();
+            + Self::revoke_router()
+            + Self::provision_router()
+            + Self::change_role_router()
+            + Self::unbind_router();
         for route in router.map.values_mut() {
             route.attr.input_schema = Arc::new(portable::schema(&route.attr.input_schema));
             if let Some(output) = &route.attr.output_schema {

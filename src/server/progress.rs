@@ -9,9 +9,11 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::access::change::{ActionResult, PlannedAction, Progress};
+use crate::access::provision::Waiting;
 
 pub struct ProgressReporter {
-    sender: Option<UnboundedSender<(String, usize)>>,
+    /// A message and, for a finished action, the plan's number of actions.
+    sender: Option<UnboundedSender<(String, Option<usize>)>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -24,15 +26,17 @@ impl ProgressReporter {
                 task: None,
             };
         };
-        let (sender, mut receiver) = unbounded_channel::<(String, usize)>();
+        let (sender, mut receiver) = unbounded_channel::<(String, Option<usize>)>();
         let peer = ctx.peer.clone();
         let task = tokio::spawn(async move {
             let mut done = 0.0;
             while let Some((message, total)) = receiver.recv().await {
                 done += 1.0;
-                let note = ProgressNotificationParam::new(token.clone(), done)
-                    .with_total(total as f64)
-                    .with_message(message);
+                let mut note =
+                    ProgressNotificationParam::new(token.clone(), done).with_message(message);
+                if let Some(total) = total {
+                    note = note.with_total(total as f64);
+                }
                 if peer.notify_progress(note).await.is_err() {
                     break;
                 }
@@ -62,7 +66,15 @@ impl Progress for ProgressReporter {
                 action.system,
                 action.target
             );
-            let _ = sender.send((message, total));
+            let _ = sender.send((message, Some(total)));
+        }
+    }
+}
+
+impl Waiting for ProgressReporter {
+    fn waiting(&self, message: String) {
+        if let Some(sender) = &self.sender {
+            let _ = sender.send((message, None));
         }
     }
 }

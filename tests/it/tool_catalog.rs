@@ -59,10 +59,13 @@ fn the_fixed_tool_names_are_all_there_and_unique() {
         names,
         [
             "bind_role",
+            "change_role",
             "get_user_access",
             "invite_user",
             "list_members",
-            "revoke_all_access"
+            "provision_user",
+            "revoke_all_access",
+            "unbind_role"
         ]
     );
 }
@@ -92,14 +95,18 @@ fn every_tool_sets_all_four_annotations_and_read_tools_are_read_only() {
             );
         }
     }
-    assert_eq!(
-        tools_json()
-            .iter()
-            .find(|(n, _)| n == "revoke_all_access")
-            .unwrap()
-            .1["annotations"]["destructiveHint"],
-        true
-    );
+    for (name, destructive) in [
+        ("revoke_all_access", true),
+        ("change_role", true),
+        ("unbind_role", true),
+        ("provision_user", false),
+    ] {
+        assert_eq!(
+            tools_json().iter().find(|(n, _)| n == name).unwrap().1["annotations"]["destructiveHint"],
+            destructive,
+            "{name} destructiveHint"
+        );
+    }
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Carrying out a plan's actions against the systems, one operation at a time.
 //!
-//! Bindings go first and concurrently (bounded); CSP actions run after them, in order, and only
-//! when every binding action succeeded, so that a person is never removed from the directory
-//! while bindings that name them remain, and a rerun still finds them. Every operation is
+//! Bindings go first and concurrently (bounded): grants, then removals only when every grant
+//! succeeded, so that a change of role never leaves the subject with neither role. CSP actions
+//! run after them, in order, and only when every binding action succeeded, so that a person is
+//! never removed from the directory while bindings that name them remain, and a rerun still
+//! finds them. Every operation is
 //! idempotent in effect: a target already in the wanted state counts as success, so running
 //! the same plan again after a partial failure finishes it.
 
@@ -84,8 +86,26 @@ pub trait Runner: Send + Sync {
 pub async fn execute(actions: &[PlannedAction], runner: &dyn Runner) -> Vec<ActionResult> {
     let (bindings, directory): (Vec<_>, Vec<_>) =
         actions.iter().partition(|a| a.system != System::Csp);
-    let runs: Vec<_> = bindings.into_iter().map(|a| runner.run(a)).collect();
+    let (grants, removals): (Vec<_>, Vec<_>) =
+        bindings.into_iter().partition(|a| a.operation.grants());
+    let runs: Vec<_> = grants.into_iter().map(|a| runner.run(a)).collect();
     let mut results: Vec<ActionResult> = stream::iter(runs).buffered(FAN_OUT).collect().await;
+    if results.iter().all(ActionResult::succeeded) {
+        let runs: Vec<_> = removals.into_iter().map(|a| runner.run(a)).collect();
+        results.extend(
+            stream::iter(runs)
+                .buffered(FAN_OUT)
+                .collect::<Vec<_>>()
+                .await,
+        );
+    } else {
+        results.extend(removals.into_iter().map(|action| {
+            ActionResult::skipped(
+                action,
+                "not attempted because adding the new role failed; nothing was removed",
+            )
+        }));
+    }
     let bindings_ok = results.iter().all(ActionResult::succeeded);
     for action in directory {
         results.push(if bindings_ok {
@@ -230,6 +250,21 @@ pub async fn run_operation(systems: &Systems, action: &PlannedAction) -> ActionR
             }
             Err(e) => Err(e),
         },
+        Operation::TmcMoveSubject {
+            scope,
+            subject,
+            from_role,
+            to_role,
+        } => systems
+            .tmc
+            .move_binding(scope, subject, from_role, to_role)
+            .await
+            .map(|()| {
+                (
+                    ActionOutcome::Done,
+                    format!("moved {} from {from_role} to {to_role}", subject.name),
+                )
+            }),
         Operation::CspInvite { emails, org_role } => systems
             .directory
             .invite(emails, org_role)

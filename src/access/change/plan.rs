@@ -47,6 +47,14 @@ pub enum Operation {
         role: String,
         subject: Subject,
     },
+    /// PATCH an ADD delta of `to_role` and a DELETE delta of `from_role` into a TMC IAM
+    /// policy, in one request: the subject never holds neither role.
+    TmcMoveSubject {
+        scope: TmcScope,
+        subject: Subject,
+        from_role: String,
+        to_role: String,
+    },
     /// Invite these emails to the CSP org with one org role.
     CspInvite {
         emails: Vec<String>,
@@ -57,7 +65,9 @@ pub enum Operation {
 impl Operation {
     pub fn system(&self) -> System {
         match self {
-            Operation::TmcRemoveSubject { .. } | Operation::TmcAddSubject { .. } => System::Tmc,
+            Operation::TmcRemoveSubject { .. }
+            | Operation::TmcAddSubject { .. }
+            | Operation::TmcMoveSubject { .. } => System::Tmc,
             Operation::TapRemoveSubject { .. } | Operation::TapCreateBinding { .. } => {
                 System::Kubernetes
             }
@@ -65,6 +75,17 @@ impl Operation {
             | Operation::CspRemoveMember { .. }
             | Operation::CspInvite { .. } => System::Csp,
         }
+    }
+
+    /// Whether the operation gives access (alone or with a removal): such operations run
+    /// before plain removals, so that a change of role never leaves a subject with neither.
+    pub fn grants(&self) -> bool {
+        matches!(
+            self,
+            Operation::TmcAddSubject { .. }
+                | Operation::TapCreateBinding { .. }
+                | Operation::TmcMoveSubject { .. }
+        )
     }
 }
 

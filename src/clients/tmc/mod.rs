@@ -179,12 +179,23 @@ impl TmcClient {
     }
 
     /// Apply one delta. A lost answer is settled by reading the policy.
-    #[tracing::instrument(skip(self), fields(system = "TMC", scope = %scope))]
     pub async fn apply_delta(
         &self,
         scope: &TmcScope,
         op: DeltaOp,
         role: &str,
+        subject: &Subject,
+    ) -> Result<(), ApiError> {
+        self.apply_deltas(scope, &[(op, role)], subject).await
+    }
+
+    /// Apply several deltas of one subject in one PATCH (TMC applies the list as one change).
+    /// A lost answer is settled by reading the policy: done when every delta shows.
+    #[tracing::instrument(skip(self), fields(system = "TMC", scope = %scope))]
+    pub async fn apply_deltas(
+        &self,
+        scope: &TmcScope,
+        deltas: &[(DeltaOp, &str)],
         subject: &Subject,
     ) -> Result<(), ApiError> {
         let request = ApiRequest::new(
@@ -193,19 +204,21 @@ impl TmcClient {
             Method::PATCH,
             wire::policy_url(&self.base, &self.org_id, scope),
         )
-        .json(wire::delta_body(&self.org_id, scope, op, role, subject));
+        .json(wire::deltas_body(&self.org_id, scope, deltas, subject));
         match self.call(&request).await {
             Ok(response) if response.is_success() => Ok(()),
             Ok(response) => Err(TMC.status_error(&response)),
             Err(lost) if lost.outcome_unknown() => {
                 let bindings = self.policy(scope).await?;
-                let present = bindings
-                    .iter()
-                    .any(|b| b.role == role && b.subjects.contains(subject));
-                let done = match op {
-                    DeltaOp::Add => present,
-                    DeltaOp::Delete => !present,
-                };
+                let done = deltas.iter().all(|(op, role)| {
+                    let present = bindings
+                        .iter()
+                        .any(|b| b.role == *role && b.subjects.contains(subject));
+                    match op {
+                        DeltaOp::Add => present,
+                        DeltaOp::Delete => !present,
+                    }
+                });
                 if done {
                     tracing::info!("PATCH answer lost, but the policy shows it applied");
                     Ok(())
@@ -284,6 +297,25 @@ impl TmcIam for TmcClient {
             .map_err(|e| {
                 e.into_backend(format!(
                     "remove {} '{}' from role {role} on {scope}",
+                    kind_word(subject),
+                    subject.name
+                ))
+            })
+    }
+
+    async fn move_binding(
+        &self,
+        scope: &TmcScope,
+        subject: &Subject,
+        from_role: &str,
+        to_role: &str,
+    ) -> BackendResult<()> {
+        let deltas = [(DeltaOp::Add, to_role), (DeltaOp::Delete, from_role)];
+        self.apply_deltas(scope, &deltas, subject)
+            .await
+            .map_err(|e| {
+                e.into_backend(format!(
+                    "move {} '{}' from role {from_role} to {to_role} on {scope}",
                     kind_word(subject),
                     subject.name
                 ))

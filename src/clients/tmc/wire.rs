@@ -96,14 +96,31 @@ pub fn delta_body(
     role: &str,
     subject: &Subject,
 ) -> Value {
+    deltas_body(org_id, scope, &[(op, role)], subject)
+}
+
+/// `PATCH` body: several deltas of one subject, in order (a change of role is `ADD` of the new
+/// role then `DELETE` of the old, as the Terraform provider's in-place update sends them).
+pub fn deltas_body(
+    org_id: &str,
+    scope: &TmcScope,
+    deltas: &[(DeltaOp, &str)],
+    subject: &Subject,
+) -> Value {
     let (name, kind) = subject_to_wire(subject);
+    let list: Vec<Value> = deltas
+        .iter()
+        .map(|(op, role)| {
+            json!({
+                "op": match op { DeltaOp::Add => "ADD", DeltaOp::Delete => "DELETE" },
+                "role": role,
+                "subject": { "name": name, "kind": kind },
+            })
+        })
+        .collect();
     json!({
         "fullName": full_name(org_id, scope),
-        "bindingDeltaList": [{
-            "op": match op { DeltaOp::Add => "ADD", DeltaOp::Delete => "DELETE" },
-            "role": role,
-            "subject": { "name": name, "kind": kind },
-        }],
+        "bindingDeltaList": list,
     })
 }
 
@@ -385,6 +402,29 @@ mod tests {
                 "fullName": {"managementClusterName": "attached", "provisionerName": "attached", "name": "dev/1"},
                 "bindingDeltaList": [{"op": "DELETE", "role": "cluster.edit",
                                       "subject": {"name": "a@x", "kind": "USER"}}]
+            })
+        );
+    }
+
+    #[test]
+    fn a_change_of_role_is_one_body_adding_then_deleting() {
+        let body = deltas_body(
+            "o",
+            &TmcScope::Workspace { name: "w".into() },
+            &[
+                (DeltaOp::Add, "workspace.edit"),
+                (DeltaOp::Delete, "workspace.view"),
+            ],
+            &Subject::group("devs"),
+        );
+        assert_eq!(
+            body,
+            json!({
+                "fullName": {"name": "w"},
+                "bindingDeltaList": [
+                    {"op": "ADD", "role": "workspace.edit", "subject": {"name": "devs", "kind": "GROUP"}},
+                    {"op": "DELETE", "role": "workspace.view", "subject": {"name": "devs", "kind": "GROUP"}}
+                ]
             })
         );
     }

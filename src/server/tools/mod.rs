@@ -1,9 +1,13 @@
 //! The tools, one file per group. Each handler parses its arguments, calls `crate::access`
 //! and shapes the result; the rules live in the domain.
 
+pub mod change_result;
+pub mod change_role;
 pub mod members;
+pub mod provision;
 pub mod provisioning;
 pub mod revoke;
+pub mod unbind;
 pub mod user_access;
 
 use rmcp::RoleServer;
@@ -68,6 +72,11 @@ impl<'a> CallGate<'a> {
                 client: client_name(ctx),
             },
         }
+    }
+
+    /// Where progress of this call goes (also while a call waits).
+    pub fn progress(&self) -> &ProgressReporter {
+        &self.progress
     }
 
     pub fn gate(&self) -> Gate<'_, Pending> {
