@@ -24,6 +24,7 @@ mod sandbox_k8s;
 mod sandbox_kube_rs;
 mod sandbox_kubectl;
 mod sandbox_tmc;
+mod tmc_own_policy;
 mod tool_catalog;
 mod transport_guard;
 mod transport_shutdown;

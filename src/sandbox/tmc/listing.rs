@@ -51,7 +51,7 @@ fn glob_matches(pattern: &str, value: &str) -> bool {
 }
 
 /// The `[offset, offset + size)` window of `items` and the list's JSON envelope.
-fn paginate(key: &str, items: Vec<Value>, query: &PageQuery) -> TmcResult<Value> {
+pub(super) fn paginate(key: &str, items: Vec<Value>, query: &PageQuery) -> TmcResult<Value> {
     let parse = |value: &Option<String>, name: &str, default: usize| -> TmcResult<usize> {
         match value {
             None => Ok(default),

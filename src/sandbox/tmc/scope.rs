@@ -144,9 +144,9 @@ pub(super) fn ancestors(world: &World, scope: &PolicyScope) -> Vec<PolicyScope> 
                 .iter()
                 .find(|n| n.cluster == *cluster && n.object.name == *name)
                 .map(|n| PolicyScope::Workspace(n.workspace.clone()));
+            // A namespace inherits from its workspace, not from its cluster (the Terraform
+            // provider's docs on the resource hierarchy).
             chain.extend(workspace);
-            chain.push(PolicyScope::Cluster(cluster.clone()));
-            chain.extend(cluster_group_of(cluster));
         }
     }
     chain.push(PolicyScope::Organization);
