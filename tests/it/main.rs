@@ -13,6 +13,7 @@ mod clients_rbac;
 mod clients_tmc;
 mod clients_token;
 mod config_check;
+mod group_membership;
 mod hostile_input;
 mod invite;
 mod list_members;

@@ -12,6 +12,8 @@
 //!   `DELETE .../invitations/{invitationId}` revokes an AVAILABLE one (the id is the last
 //!   segment of the listed `refLink`; there is no `POST .../invitations/{id}?action=revoke`).
 //! - `GET /csp/gateway/am/api/orgs/{orgId}/groups?pageStart=&pageLimit=`: the org's groups.
+//! - `GET /csp/gateway/am/api/orgs/{orgId}/groups/{groupId}/users`: a group's members, flat
+//!   `{userId, username, email, firstName, lastName}` items, paged like the groups.
 //! - `GET /csp/gateway/am/api/orgs/{orgId}/users/search?userSearchTerm=`: the first 20 members
 //!   matching a term, `{results: [...]}` in the v2 listing's item shape.
 //!
@@ -77,6 +79,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/csp/gateway/am/api/orgs/{org_id}/groups",
             get(members::list_groups),
+        )
+        .route(
+            "/csp/gateway/am/api/orgs/{org_id}/groups/{group_id}/users",
+            get(members::list_group_users),
         )
         .route("/csp/gateway/am/api/orgs/{org_id}", get(members::get_org))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -9,7 +9,7 @@
 //!     a name pair used again gets a number: `james.smith2@example.com`).
 //! - Invitations: `carol@`, `dan@`, `erin@example.com` AVAILABLE (INVITED, not members);
 //!   `mallory@example.com` REDEEMED: a former member, no longer in the org.
-//! - CSP groups: `Platform-Admins`, `tap-developers`, `auditors`.
+//! - CSP groups: `Platform-Admins` (owner), `tap-developers` (alice, bob), `auditors` (nobody).
 //! - TMC: clusters `dev-cluster-1`, `dev-cluster-2` (group `dev-group`), `prod-cluster-1`
 //!   (group `prod-group`), all management cluster `attached`, provisioner `attached`; cluster
 //!   groups `default`, `dev-group`, `prod-group`; workspaces `default`, `team-a`, `team-b`;
