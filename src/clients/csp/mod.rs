@@ -6,6 +6,7 @@
 //! never by sending them again.
 
 mod pager;
+pub mod token_details;
 pub mod wire;
 
 use std::sync::Arc;

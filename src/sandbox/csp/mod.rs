@@ -2,6 +2,8 @@
 //!
 //! - `POST /csp/gateway/am/api/auth/api-tokens/authorize`: form field `api_token` (or the
 //!   deprecated `refresh_token`, also accepted as a query parameter) for an access token.
+//! - `POST /csp/gateway/am/api/auth/api-tokens/details` `{tokenValue}`: the token's `orgId`,
+//!   `username` and times (ms), no bearer.
 //! - `GET  /csp/gateway/am/api/v2/orgs/{orgId}/users?pageStart=&pageLimit=`: members, pageStart
 //!   is the 1-based index of the first result, pageLimit at most 200 (default 20); `nextLink`
 //!   and `prevLink` are relative URLs.
@@ -94,6 +96,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/csp/gateway/am/api/auth/api-tokens/authorize",
             post(exchange_token),
         )
+        .route(
+            "/csp/gateway/am/api/auth/api-tokens/details",
+            post(token_details),
+        )
         .merge(protected)
 }
 
@@ -165,6 +171,43 @@ async fn exchange_token(
         access_token,
         refresh_token: presented.to_string(),
     }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DetailsRequest {
+    token_value: Option<String>,
+}
+
+/// `POST .../api-tokens/details` `{tokenValue}`: the token's org and owner, no bearer needed.
+/// Only the fields public scripts read (`orgId`, `username`, `createdAt`, `lastUsedAt`,
+/// `expiresAt` in ms).
+async fn token_details(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> CspResult<axum::Json<serde_json::Value>> {
+    let request: DetailsRequest = parse_json(&body)?;
+    if request.token_value.as_deref() != Some(state.secrets().api_token.as_str()) {
+        return Err(CspError::bad_request(
+            "invalid_grant: Invalid API token (wrong, expired or revoked).",
+        ));
+    }
+    let world = state.world();
+    let owner = world
+        .csp
+        .members
+        .iter()
+        .find(|m| m.org_roles.iter().any(|r| r == "org_owner"))
+        .map(|m| m.email.clone());
+    const DAY_MS: i64 = 86_400_000;
+    let now = k8s_openapi::jiff::Timestamp::now().as_millisecond();
+    Ok(axum::Json(serde_json::json!({
+        "orgId": world.org_id,
+        "username": owner,
+        "createdAt": now - 30 * DAY_MS,
+        "lastUsedAt": now,
+        "expiresAt": now + 180 * DAY_MS,
+    })))
 }
 
 pub fn email_domain(email: &str) -> &str {
