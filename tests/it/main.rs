@@ -22,6 +22,7 @@ mod revoke;
 mod sandbox_config;
 mod sandbox_control;
 mod sandbox_csp;
+mod sandbox_drift;
 mod sandbox_k8s;
 mod sandbox_kube_rs;
 mod sandbox_kubectl;

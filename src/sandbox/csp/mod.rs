@@ -19,7 +19,8 @@
 //! - `GET /csp/gateway/am/api/orgs/{orgId}/users/search?userSearchTerm=`: the first 20 members
 //!   matching a term, `{results: [...]}` in the v2 listing's item shape.
 //!
-//! Errors look like CSP's: `{statusCode, message, moduleCode, cspErrorCode, traceId, requestId}`.
+//! Errors look like CSP's: `{statusCode, message, moduleCode, cspErrorCode, errorCode, requestId}`
+//! with an integer `moduleCode`.
 //!
 //! Choices where public evidence ran out (documented so clients do not over-fit): inviting an
 //! existing member is refused with 400 naming them; inviting someone who already has an

@@ -13,7 +13,8 @@
 //! - TMC: clusters `dev-cluster-1`, `dev-cluster-2` (group `dev-group`), `prod-cluster-1`
 //!   (group `prod-group`), all management cluster `attached`, provisioner `attached`; cluster
 //!   groups `default`, `dev-group`, `prod-group`; workspaces `default`, `team-a`, `team-b`;
-//!   namespaces `default`, `kube-system`, `team-a`, `team-b` on every cluster. Policies:
+//!   namespaces `default`, `kube-system`, `team-a`, `team-b` on every cluster; the built-in roles
+//!   and the custom role `app-deployer` (clusters and namespaces). Policies:
 //!   - organization: `organization.admin` to GROUP `Platform-Admins`, `organization.view` to alice;
 //!   - cluster group `dev-group`: `clustergroup.edit` to alice;
 //!   - cluster group `prod-group`: `clustergroup.view` to GROUP `platform-admins` (the case trap:
@@ -60,7 +61,7 @@ use csp::build_csp;
 pub use k8s::cluster_role_ref;
 use k8s::{TapRole, build_tap_cluster};
 use tmc::build_tmc;
-pub use tmc::{MANAGEMENT_CLUSTER, PROVISIONER, TMC_ROLES, TmcRole};
+pub use tmc::{CUSTOM_ROLE, MANAGEMENT_CLUSTER, PROVISIONER, TMC_ROLES, TmcRole};
 
 pub const ORG_ID: &str = "7d2a1f4e-6b3c-4e8a-9f10-5a6b7c8d9e01";
 pub const OWNER: &str = "owner@example.com";

@@ -1,5 +1,5 @@
 //! The TMC resource listings and reads: clusters, cluster groups, workspaces, namespaces and
-//! the built-in roles, paginated as TMC does.
+//! the roles (built-in and custom), paginated as TMC does.
 
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::error::{TmcError, TmcResult};
 use super::scope::{FullNameQuery, find_named, resolve};
-use crate::sandbox::data::TMC_ROLES;
+use crate::sandbox::data::{TMC_ROLES, TmcRole};
 use crate::sandbox::state::{AppState, PolicyScope, TmcObject, World};
 
 const DEFAULT_PAGE_SIZE: usize = 20;
@@ -237,14 +237,17 @@ pub(super) async fn get_namespace(
     Ok(axum::Json(json!({ "namespace": namespace })))
 }
 
-fn role_json(name: &str, resources: &[&str]) -> Value {
+/// A role as the Terraform provider's model has it (`internal/models/customiamrole`:
+/// `spec.{isDeprecated, isInbuilt, resources, rules, tanzuPermissions}`).
+fn role_json(role: &TmcRole) -> Value {
+    let name = role.name;
     json!({
         "fullName": { "name": name },
         "meta": { "uid": format!("role:{name}"), "resourceVersion": "1", "labels": {} },
         "spec": {
             "isDeprecated": false,
-            "isInbuilt": true,
-            "resources": resources,
+            "isInbuilt": role.inbuilt,
+            "resources": role.resources,
             "rules": [],
             "tanzuPermissions": [],
         },
@@ -252,10 +255,7 @@ fn role_json(name: &str, resources: &[&str]) -> Value {
 }
 
 pub(super) async fn list_roles(Query(q): Query<PageQuery>) -> Reply {
-    let items = TMC_ROLES
-        .iter()
-        .map(|r| role_json(r.name, r.resources))
-        .collect();
+    let items = TMC_ROLES.iter().map(role_json).collect();
     // Every role fits one page unless the caller asks for less.
     let query = PageQuery {
         size: q.size.clone().or_else(|| Some(TMC_ROLES.len().to_string())),
@@ -269,9 +269,7 @@ pub(super) async fn get_role(Path(name): Path<String>) -> Reply {
         .iter()
         .find(|r| r.name == name)
         .ok_or_else(|| TmcError::not_found(format!("role '{name}' not found")))?;
-    Ok(axum::Json(
-        json!({ "role": role_json(role.name, role.resources) }),
-    ))
+    Ok(axum::Json(json!({ "role": role_json(role) })))
 }
 
 #[cfg(test)]

@@ -29,7 +29,8 @@
 //! - Listings `GET /v1alpha1/{clusters,clustergroups,workspaces}` and
 //!   `/v1alpha1/clusters/{cluster}/namespaces` paginate with `pagination.offset` and
 //!   `pagination.size` (default 20) and report `totalCount` as a string (proto3 int64 JSON, as in
-//!   the Terraform provider's models). `GET /v1alpha1/iam/roles` lists the built-in roles.
+//!   the Terraform provider's models). `GET /v1alpha1/iam/roles` lists the roles: the built-in
+//!   ones and the custom `app-deployer` (`spec.isInbuilt: false`), bound like any other.
 //!
 //! Layout: [`scope`] (the path extractor and the resource checks), [`policy`] (the IAM policy
 //! verbs), [`listing`] (the resource listings) and [`error`].
