@@ -5,6 +5,7 @@ mod support;
 
 mod api_shapes;
 mod bind;
+mod bind_twin_clusters;
 mod check_token_org;
 mod cli;
 mod clients_csp;

@@ -41,6 +41,10 @@
 //! TAP clusters `tap-001` .. `tap-050`: `alice-admin` lives on `tap-001` (the `tap-dev` role),
 //! `legacy-admins` on `tap-050` (the `tap-prod` role).
 //!
+//! TMC also has two clusters named `edge-cluster`: one attached (`attached`/`attached`), one
+//! under management cluster `aks-mgmt`, provisioner `aks` (a name alone does not say which).
+//! The sandbox keeps IAM policies per cluster name, so the two share one policy.
+//!
 //! # `empty`
 //! Only the owner in CSP (no invitations, no groups); the TMC resources, roles and the three
 //! TAP clusters with their namespaces, ClusterRoles and system bindings, and no user bindings.
@@ -90,7 +94,10 @@ pub fn build(data: DataSet) -> World {
     let mut ids = IdGen::new(0x7A4E_2026);
     let with_people = data != DataSet::Empty;
     let csp = build_csp(data, &mut ids);
-    let tmc = build_tmc(with_people, &mut ids);
+    let mut tmc = build_tmc(with_people, &mut ids);
+    if data == DataSet::Large {
+        tmc::add_twin_clusters(&mut tmc);
+    }
     let names = tap_cluster_names(data);
     let clusters = names
         .iter()

@@ -197,3 +197,24 @@ pub(super) fn build_tmc(with_people: bool, ids: &mut IdGen) -> TmcOrg {
         policies,
     }
 }
+
+/// Two clusters sharing a name under different management clusters and provisioners, as TMC
+/// allows (names are unique only within one). Their own id generator leaves every other id of
+/// the data set as it was.
+pub(super) fn add_twin_clusters(tmc: &mut TmcOrg) {
+    let mut ids = IdGen::new(0xED6E);
+    for (management_cluster, provisioner) in
+        [(MANAGEMENT_CLUSTER, PROVISIONER), ("aks-mgmt", "aks")]
+    {
+        tmc.clusters.push(TmcCluster {
+            object: TmcObject {
+                name: "edge-cluster".to_string(),
+                uid: ids.uuid(),
+                created: at_hour(30),
+            },
+            management_cluster: management_cluster.to_string(),
+            provisioner: provisioner.to_string(),
+            cluster_group: "default".to_string(),
+        });
+    }
+}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::error::{TmcError, TmcResult};
 use super::scope::{FullNameQuery, find_named, resolve};
 use crate::sandbox::data::{TMC_ROLES, TmcRole};
-use crate::sandbox::state::{AppState, PolicyScope, TmcObject, World};
+use crate::sandbox::state::{AppState, PolicyScope, TmcCluster, TmcObject, World};
 
 const DEFAULT_PAGE_SIZE: usize = 20;
 
@@ -84,9 +84,8 @@ fn meta_json(object: &TmcObject) -> Value {
     })
 }
 
-fn cluster_json(world: &World, name: &str) -> Option<Value> {
-    let cluster = world.tmc.clusters.iter().find(|c| c.object.name == name)?;
-    Some(json!({
+fn cluster_json(world: &World, cluster: &TmcCluster) -> Value {
+    json!({
         "fullName": {
             "orgId": world.org_id,
             "managementClusterName": cluster.management_cluster,
@@ -96,7 +95,7 @@ fn cluster_json(world: &World, name: &str) -> Option<Value> {
         "meta": meta_json(&cluster.object),
         "spec": { "clusterGroupName": cluster.cluster_group },
         "status": { "phase": "READY", "health": "HEALTHY", "type": "ATTACHED" },
-    }))
+    })
 }
 
 fn named_json(world: &World, object: &TmcObject) -> Value {
@@ -141,16 +140,27 @@ pub(super) async fn list_clusters(
         .tmc
         .clusters
         .iter()
-        .filter_map(|c| cluster_json(&world, &c.object.name))
+        .map(|c| cluster_json(&world, c))
         .collect();
     paginate("clusters", items, &q).map(axum::Json)
 }
 
-pub(super) async fn get_cluster(State(state): State<AppState>, Path(name): Path<String>) -> Reply {
+/// `GET /v1alpha1/clusters/{name}`: `fullName.*` picks among clusters sharing the name.
+pub(super) async fn get_cluster(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<FullNameQuery>,
+) -> Reply {
     let world = state.world();
-    let cluster = cluster_json(&world, &name)
+    let cluster = world
+        .tmc
+        .clusters
+        .iter()
+        .find(|c| c.object.name == name && q.places(&c.management_cluster, &c.provisioner))
         .ok_or_else(|| TmcError::not_found(format!("cluster '{name}' not found")))?;
-    Ok(axum::Json(json!({ "cluster": cluster })))
+    Ok(axum::Json(
+        json!({ "cluster": cluster_json(&world, cluster) }),
+    ))
 }
 
 pub(super) async fn list_cluster_groups(
