@@ -15,6 +15,7 @@ mod clients_rbac;
 mod clients_tmc;
 mod clients_token;
 mod config_check;
+mod fixture_shapes;
 mod group_membership;
 mod hostile_input;
 mod invite;

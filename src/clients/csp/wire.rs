@@ -398,4 +398,21 @@ mod tests {
             Some(("u2".into(), "last owner".into()))
         );
     }
+
+    #[test]
+    fn the_group_fixtures_parse() {
+        let groups: Page<GroupEntry> =
+            serde_json::from_str(include_str!("../../../tests/fixtures/csp/groups.list.json"))
+                .unwrap();
+        let group = OrgGroup::from(groups.results.into_iter().next().unwrap());
+        assert_eq!(group.display_name, "Platform-Admins");
+        let users: Page<User> = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/csp/groups.users.json"
+        ))
+        .unwrap();
+        assert_eq!(
+            users.results[0].user_id,
+            "example.com:0b6c3f0e-1111-4a2b-9c3d-000000000002"
+        );
+    }
 }

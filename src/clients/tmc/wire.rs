@@ -652,4 +652,32 @@ mod tests {
             "https://org.tmc.example/v1alpha1/iam/effective?searchScope.targetResourceUid=uid-1"
         );
     }
+
+    #[test]
+    fn the_policy_fixtures_parse_and_the_patch_body_matches() {
+        let answer: PolicyAnswer =
+            serde_json::from_str(include_str!("../../../tests/fixtures/tmc/policy.get.json"))
+                .unwrap();
+        let scope = TmcScope::Cluster {
+            name: "dev-cluster-1".into(),
+            management_cluster: "attached".into(),
+            provisioner: "attached".into(),
+        };
+        let list = answer.policy_list;
+        assert_eq!(own_policy(&list, "org-1", &scope, None), OwnPolicy::At(0));
+        let bindings = bindings_of(list.into_iter().next().unwrap().role_bindings);
+        assert_eq!(bindings[1].subjects, [Subject::group("Platform-Admins")]);
+        let request: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/tmc/policy.patch.request.json"
+        ))
+        .unwrap();
+        let body = delta_body(
+            "org-1",
+            &scope,
+            DeltaOp::Add,
+            "cluster.edit",
+            &Subject::user("bob@example.com"),
+        );
+        assert_eq!(body, request);
+    }
 }

@@ -288,13 +288,14 @@ pub(super) async fn list_groups(
     check_org(&world, &org_id)?;
     let path = format!("/csp/gateway/am/api/orgs/{org_id}/groups");
     Ok(page.respond(&world.csp.groups, &path, |g| {
+        // Only the fields public clients read (pyVMC `getCSPGroups`: id, displayName,
+        // groupType, usersCount; API_NOTES.md: domain).
         json!({
             "id": g.id,
             "displayName": g.display_name,
-            "description": g.description,
             "domain": "example.com",
             "groupType": "USER_GROUP",
-            "orgId": org_id,
+            "usersCount": g.members.len(),
         })
     }))
 }
