@@ -48,7 +48,9 @@ pub struct Config {
 pub struct CspConfig {
     /// Validated base URL, without a trailing slash.
     pub url: String,
-    pub org_id: String,
+    /// `None`: taken from the API token (`POST .../api-tokens/details`) when the clients are
+    /// built.
+    pub org_id: Option<String>,
     /// The CSP API token; redacted in `Debug`.
     pub api_token: Secret,
 }
@@ -163,16 +165,14 @@ impl Config {
             Some(url) => normalize_url(&url, "csp.url")?,
             None => DEFAULT_CSP_URL.to_string(),
         };
+        // Optional: the API token names its org (`check` shows it, and refuses a mismatch).
         let org_id = csp
             .org_id
-            .filter(|id| !id.trim().is_empty())
-            .or(env(ENV_ORG_ID))
-            .ok_or_else(|| {
-                ConfigError(format!(
-                    "missing csp.org_id; set it (or env {ENV_ORG_ID}) to your CSP organization id \
-                     (Organization settings > View organization, the long id)"
-                ))
-            })?;
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty())
+            .or(env(ENV_ORG_ID)
+                .map(|id| id.trim().to_string())
+                .filter(|id| !id.is_empty()));
         let api_token = read_api_token(env(ENV_API_TOKEN), csp.api_token_file, base)?;
 
         let tmc_url = env(ENV_TMC_ENDPOINT).or(tmc.url).ok_or_else(|| {
@@ -360,7 +360,7 @@ mod tests {
         let env = env_of(&[(ENV_API_TOKEN, " tok \n")]);
         let config = Config::from_toml(FULL, Path::new("/etc/tanzu"), &env).unwrap();
         assert_eq!(config.csp.url, "http://127.0.0.1:8443");
-        assert_eq!(config.csp.org_id, "org-1");
+        assert_eq!(config.csp.org_id.as_deref(), Some("org-1"));
         assert_eq!(config.csp.api_token.expose(), "tok");
         assert_eq!(config.tmc.url, "http://127.0.0.1:8443");
         assert_eq!(config.tap[0].name, "tap-dev");
@@ -384,11 +384,14 @@ mod tests {
     }
 
     #[test]
-    fn missing_org_id_names_the_key() {
+    fn a_missing_org_id_is_left_to_the_api_token() {
+        // Issue 10: the token names its org (`POST .../api-tokens/details`).
         let env = env_of(&[(ENV_API_TOKEN, "tok")]);
-        let text = "[csp]\n[tmc]\nurl = \"https://x.tmc.cloud.vmware.com\"\n";
-        let err = Config::from_toml(text, Path::new("."), &env).unwrap_err();
-        assert!(err.0.contains("csp.org_id"), "{err}");
+        for org in ["", "org_id = \" \"\n"] {
+            let text = format!("[csp]\n{org}[tmc]\nurl = \"https://x.tmc.cloud.vmware.com\"\n");
+            let config = Config::from_toml(&text, Path::new("."), &env).unwrap();
+            assert_eq!(config.csp.org_id, None);
+        }
     }
 
     #[test]
@@ -439,7 +442,7 @@ mod tests {
             (ENV_TAP_CONTEXTS, "tap-dev, prod=tap-prod-admin,"),
         ]);
         let config = Config::from_toml("", Path::new("."), &env).unwrap();
-        assert_eq!(config.csp.org_id, "org-env");
+        assert_eq!(config.csp.org_id.as_deref(), Some("org-env"));
         let taps: Vec<(&str, &str)> = config
             .tap
             .iter()
@@ -449,7 +452,11 @@ mod tests {
         assert!(config.tap.iter().all(|t| t.kubeconfig.is_none()));
 
         let from_file = Config::from_toml(FULL, Path::new("."), &env).unwrap();
-        assert_eq!(from_file.csp.org_id, "org-1", "the file's org_id wins");
+        assert_eq!(
+            from_file.csp.org_id.as_deref(),
+            Some("org-1"),
+            "the file's org_id wins"
+        );
         assert_eq!(from_file.tap.len(), 2, "the variable replaces [[tap]]");
     }
 

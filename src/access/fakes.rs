@@ -70,6 +70,8 @@ pub struct World {
     pub members: Vec<Member>,
     pub invitations: Vec<Invitation>,
     pub groups: Vec<OrgGroup>,
+    /// Group id to its members' user ids.
+    pub group_members: BTreeMap<String, Vec<String>>,
     pub tmc_roles: Vec<String>,
     pub tmc: BTreeMap<TmcScopeKey, Vec<TmcRoleBinding>>,
     pub tap_clusters: Vec<String>,
@@ -193,6 +195,15 @@ impl Directory for Fake {
     async fn groups(&self) -> BackendResult<Vec<OrgGroup>> {
         self.check("groups", System::Csp)?;
         Ok(self.world().groups.clone())
+    }
+    async fn group_member_ids(&self, group_id: &str) -> BackendResult<Vec<String>> {
+        self.check("group_member_ids", System::Csp)?;
+        Ok(self
+            .world()
+            .group_members
+            .get(group_id)
+            .cloned()
+            .unwrap_or_default())
     }
 }
 

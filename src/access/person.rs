@@ -3,7 +3,7 @@
 //! from each other (leftovers after a removal, access through groups, group names that match
 //! a real group only when case is ignored).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -171,7 +171,72 @@ pub async fn user_access(systems: &Systems, email: &str) -> AccessResult<UserAcc
         systems.directory.groups(),
     );
     let standing = standing?;
-    Ok(assemble(email, standing, &inventory, groups))
+    let in_groups = memberships(systems, standing.member.as_ref(), &groups, &inventory).await;
+    Ok(assemble(email, standing, &inventory, groups, in_groups))
+}
+
+/// Which of the groups bound somewhere the person belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupMembership {
+    /// Not an org member: no CSP group gives them anything.
+    NotMember,
+    /// The names of the bound groups the person is in (possibly none).
+    Known(BTreeSet<String>),
+    /// The directory could not say.
+    Unknown(String),
+}
+
+/// GROUP subject names in the inventory (Kubernetes' `system:` groups aside).
+fn bound_group_names(inventory: &Inventory) -> BTreeSet<String> {
+    let tmc = inventory
+        .tmc
+        .iter()
+        .flat_map(|(_, bindings)| bindings.iter().flat_map(|b| b.subjects.iter()));
+    let tap = inventory.tap.iter().flat_map(|b| b.subjects.iter());
+    tmc.chain(tap)
+        .filter(|s| s.kind == SubjectKind::Group && !s.name.starts_with("system:"))
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// Ask the directory for the members of each CSP group that is bound somewhere (by its exact
+/// name, the only way TMC and Kubernetes match it). Only for org members: a non-member costs
+/// no request here.
+pub async fn memberships(
+    systems: &Systems,
+    member: Option<&Member>,
+    groups: &Result<Vec<OrgGroup>, BackendError>,
+    inventory: &Inventory,
+) -> GroupMembership {
+    let Some(member) = member else {
+        return GroupMembership::NotMember;
+    };
+    let groups = match groups {
+        Ok(groups) => groups,
+        Err(e) => return GroupMembership::Unknown(e.to_string()),
+    };
+    let bound = bound_group_names(inventory);
+    let relevant: Vec<&OrgGroup> = groups
+        .iter()
+        .filter(|g| bound.contains(&g.display_name))
+        .collect();
+    let answers = futures::future::join_all(
+        relevant
+            .iter()
+            .map(|g| systems.directory.group_member_ids(&g.id)),
+    )
+    .await;
+    let mut mine = BTreeSet::new();
+    for (group, answer) in relevant.iter().zip(answers) {
+        match answer {
+            Ok(ids) if ids.contains(&member.user_id) => {
+                mine.insert(group.display_name.clone());
+            }
+            Ok(_) => {}
+            Err(e) => return GroupMembership::Unknown(e.to_string()),
+        }
+    }
+    GroupMembership::Known(mine)
 }
 
 /// Build the picture from what was read. Pure, so the rules are unit-tested.
@@ -180,13 +245,15 @@ pub fn assemble(
     standing: DirectoryStanding,
     inventory: &Inventory,
     groups: Result<Vec<OrgGroup>, BackendError>,
+    in_groups: GroupMembership,
 ) -> UserAccess {
     let identity = Identity::new(email.clone(), standing.member.as_ref());
     let mut warnings = Vec::new();
     let incomplete: Vec<String> = inventory.errors.iter().map(ToString::to_string).collect();
 
     let mut tmc = Vec::new();
-    let mut group_grants = BTreeSet::new();
+    // Group name to what it grants: TMC grants as sentences, TAP roles to their clusters.
+    let mut group_grants: BTreeMap<String, GroupGrants> = BTreeMap::new();
     let mut group_subjects = Vec::new();
     for (scope, bindings) in &inventory.tmc {
         for binding in bindings {
@@ -198,7 +265,11 @@ pub fn assemble(
                         subject: subject.clone(),
                     });
                 } else if subject.kind == SubjectKind::Group {
-                    group_grants.insert(format!("TMC {} on {scope}", binding.role));
+                    group_grants
+                        .entry(subject.name.clone())
+                        .or_default()
+                        .tmc
+                        .insert(format!("TMC {} on {scope}", binding.role));
                     group_subjects.push((subject.name.clone(), format!("TMC {scope}")));
                 }
             }
@@ -211,10 +282,13 @@ pub fn assemble(
             if identity.is(subject) {
                 tap.push(tap_grant(binding, subject));
             } else if subject.kind == SubjectKind::Group && !subject.name.starts_with("system:") {
-                group_grants.insert(format!(
-                    "{} on TAP cluster {}",
-                    binding.role_name, binding.cluster
-                ));
+                group_grants
+                    .entry(subject.name.clone())
+                    .or_default()
+                    .tap
+                    .entry(binding.role_name.clone())
+                    .or_default()
+                    .insert(binding.cluster.clone());
                 group_subjects.push((
                     subject.name.clone(),
                     format!("TAP cluster {} binding {}", binding.cluster, binding.name),
@@ -238,10 +312,25 @@ pub fn assemble(
             tap: tap.len(),
         });
     }
-    if !group_grants.is_empty() {
-        warnings.push(Warning::GroupAccess {
-            grants: group_grants.into_iter().collect(),
-        });
+    match in_groups {
+        GroupMembership::NotMember => {}
+        GroupMembership::Known(mine) => {
+            for (group, grants) in group_grants {
+                if mine.contains(&group) {
+                    warnings.push(Warning::GroupAccess {
+                        group,
+                        grants: grants.sentences(),
+                    });
+                }
+            }
+        }
+        GroupMembership::Unknown(error) if !group_grants.is_empty() => {
+            warnings.push(Warning::GroupMembershipUnknown {
+                error,
+                groups: group_grants.into_keys().collect(),
+            });
+        }
+        GroupMembership::Unknown(_) => {}
     }
     match groups {
         Ok(groups) => warnings.extend(near_miss_groups(&groups, &group_subjects)),
@@ -273,6 +362,34 @@ pub fn assemble(
         tap,
         warnings,
         incomplete,
+    }
+}
+
+/// What one group is bound to.
+#[derive(Default)]
+struct GroupGrants {
+    tmc: BTreeSet<String>,
+    /// ClusterRole name to the TAP clusters it is bound on.
+    tap: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl GroupGrants {
+    /// One short sentence per grant; a role bound on many TAP clusters is one sentence.
+    fn sentences(self) -> Vec<String> {
+        let tap = self.tap.into_iter().map(|(role, clusters)| {
+            let names: Vec<String> = clusters.into_iter().collect();
+            match names.as_slice() {
+                [one] => format!("{role} on TAP cluster {one}"),
+                few if few.len() <= 3 => format!("{role} on TAP clusters {}", few.join(", ")),
+                many => format!(
+                    "{role} on {} TAP clusters ({} .. {})",
+                    many.len(),
+                    many[0],
+                    many[many.len() - 1]
+                ),
+            }
+        });
+        self.tmc.into_iter().chain(tap).collect()
     }
 }
 
@@ -310,4 +427,30 @@ pub fn near_miss_groups(groups: &[OrgGroup], subjects: &[(String, String)]) -> V
     seen.into_iter()
         .map(|(name, place, real)| Warning::GroupNearMiss { name, place, real })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GroupGrants;
+
+    #[test]
+    fn a_role_bound_on_many_tap_clusters_is_one_short_sentence() {
+        let mut grants = GroupGrants::default();
+        grants
+            .tmc
+            .insert("TMC organization.admin on organization".into());
+        let clusters = (1..=50).map(|i| format!("tap-{i:03}")).collect();
+        grants.tap.insert("app-viewer".into(), clusters);
+        grants
+            .tap
+            .insert("view".into(), ["tap-a".to_string()].into_iter().collect());
+        assert_eq!(
+            grants.sentences(),
+            [
+                "TMC organization.admin on organization",
+                "app-viewer on 50 TAP clusters (tap-001 .. tap-050)",
+                "view on TAP cluster tap-a",
+            ]
+        );
+    }
 }

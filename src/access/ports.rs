@@ -165,6 +165,9 @@ pub trait Directory: Send + Sync {
 
     /// Every org group.
     async fn groups(&self) -> BackendResult<Vec<OrgGroup>>;
+
+    /// The user ids of one group's members (`OrgGroup::id`), nested groups' included.
+    async fn group_member_ids(&self, group_id: &str) -> BackendResult<Vec<String>>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,11 @@ pub enum Warning {
         tmc: usize,
         tap: usize,
     },
-    /// Access may also come through these group grants, whose membership the IdP owns.
-    GroupAccess { grants: Vec<String> },
+    /// The person is in this CSP group, which is bound to these grants (its membership is the
+    /// IdP's, so revoking the person leaves it).
+    GroupAccess { group: String, grants: Vec<String> },
+    /// Group membership could not be read: access may also come through these bound groups.
+    GroupMembershipUnknown { error: String, groups: Vec<String> },
     /// A GROUP subject that equals a CSP group only when case is ignored: it grants nothing.
     GroupNearMiss {
         name: String,
@@ -31,7 +34,10 @@ pub enum Warning {
 impl Warning {
     /// Whether a revocation plan should repeat it: the plan leaves group access alone.
     pub fn concerns_revocation(&self) -> bool {
-        matches!(self, Warning::GroupAccess { .. })
+        matches!(
+            self,
+            Warning::GroupAccess { .. } | Warning::GroupMembershipUnknown { .. }
+        )
     }
 }
 
@@ -43,11 +49,15 @@ impl fmt::Display for Warning {
                 "{email} is not a member of the CSP org but still holds {tmc} TMC and {tap} TAP bindings: \
                  leftovers that a removal from CSP does not clean up; revoke_all_access removes them"
             ),
-            Warning::GroupAccess { grants } => write!(
+            Warning::GroupAccess { group, grants } => write!(
                 f,
-                "access may also come through groups, whose membership the IdP owns (tanzu-mcp neither \
-                 sees nor changes it): {}",
+                "also has access through CSP group '{group}' (kept by revocation): {}",
                 grants.join("; ")
+            ),
+            Warning::GroupMembershipUnknown { error, groups } => write!(
+                f,
+                "could not read group membership ({error}); access may also come through groups: {}",
+                groups.join(", ")
             ),
             Warning::GroupNearMiss { name, place, real } => write!(
                 f,

@@ -1,16 +1,22 @@
 //! `tanzu-mcp check`: is the configuration good enough to serve? One line per check.
 //!
-//! Checks run in order: the configuration, the token exchange, access to the CSP org, TMC, and
-//! every TAP context. A check that cannot run because an earlier one failed says "skipped"
+//! Checks run in order: the configuration, the API token's org (CSP's token details; a
+//! configured `csp.org_id` must be that org), the token exchange, access to the CSP org, TMC,
+//! and every TAP context. A check that cannot run because an earlier one failed says "skipped"
 //! rather than piling a second error onto the first.
 
 use std::fmt;
 use std::path::Path;
 
 use kube::api::ListParams;
+use url::Url;
 
 use super::ClientOptions;
+use super::csp::token_details::token_details;
+use super::errors::token_failure;
+use super::http::HttpClient;
 use super::k8s::K8sRbac;
+use super::token::TokenSource;
 use crate::access::ports::BackendError;
 use crate::config::Config;
 
@@ -122,56 +128,30 @@ pub async fn run_with(config: &Config, options: ClientOptions) -> CheckReport {
         format!(
             "{source}: CSP {} org {}, TMC {}, {} TAP cluster(s)",
             config.csp.url,
-            config.csp.org_id,
+            config
+                .csp
+                .org_id
+                .as_deref()
+                .unwrap_or("(from the API token)"),
             config.tmc.url,
             config.tap.len()
         ),
     );
 
-    // The CSP and TMC clients first, without the TAP clusters: each of those is its own check.
-    let without_tap = Config {
-        tap: Vec::new(),
-        ..config.clone()
-    };
-    match super::build(&without_tap, options.clone()).await {
-        Err(error) => {
-            report.push("clients", CheckStatus::Failed, error.to_string());
+    match (
+        HttpClient::new(options.clone()),
+        Url::parse(&config.csp.url),
+    ) {
+        (Ok(http), Ok(csp_base)) => {
+            check_csp_and_tmc(config, &options, &http, &csp_base, &mut report).await;
         }
-        Ok(clients) => {
-            let token = clients
-                .ensure_token()
-                .await
-                .map(|()| format!("exchanged the API token at {}", config.csp.url));
-            if report.result("token exchange", token) {
-                let org = clients
-                    .csp
-                    .members_page(0, 1)
-                    .await
-                    .map(|page| {
-                        format!(
-                            "org {} readable, {} member(s)",
-                            config.csp.org_id, page.total
-                        )
-                    })
-                    .map_err(|e| e.into_backend("list members"));
-                report.result("CSP org", org);
-                let tmc = clients
-                    .tmc
-                    .cluster_groups()
-                    .await
-                    .map(|groups| {
-                        format!(
-                            "{} reachable, {} cluster group(s)",
-                            config.tmc.url,
-                            groups.len()
-                        )
-                    })
-                    .map_err(|e| e.into_backend("list cluster groups"));
-                report.result("TMC", tmc);
-            } else {
-                report.push("CSP org", CheckStatus::Skipped, "no access token");
-                report.push("TMC", CheckStatus::Skipped, "no access token");
-            }
+        (http, base) => {
+            let error = http
+                .err()
+                .map(|e| e.to_string())
+                .or_else(|| base.err().map(|e| format!("csp.url: {e}")))
+                .unwrap_or_default();
+            report.push("clients", CheckStatus::Failed, error);
         }
     }
 
@@ -181,6 +161,131 @@ pub async fn run_with(config: &Config, options: ClientOptions) -> CheckReport {
         report.result(name, result);
     }
     report
+}
+
+/// The token exchange, the token's org, then the CSP org and TMC: each skipped when an
+/// earlier one failed.
+async fn check_csp_and_tmc(
+    config: &Config,
+    options: &ClientOptions,
+    http: &HttpClient,
+    csp_base: &Url,
+    report: &mut CheckReport,
+) {
+    let tokens = TokenSource::new(http.clone(), csp_base, config.csp.api_token.clone());
+    let token = tokens
+        .token()
+        .await
+        .map(|_| format!("exchanged the API token at {}", config.csp.url))
+        .map_err(|e| token_failure("token exchange".into(), &e));
+    let later = ["API token org", "CSP org", "TMC"];
+    if !report.result("token exchange", token) {
+        for name in later {
+            report.push(name, CheckStatus::Skipped, "no access token");
+        }
+        return;
+    }
+    let Some(org_id) = check_token_org(config, http, csp_base, report).await else {
+        for name in &later[1..] {
+            report.push(
+                *name,
+                CheckStatus::Skipped,
+                "the API token's org is not settled",
+            );
+        }
+        return;
+    };
+
+    // The CSP and TMC clients, without the TAP clusters: each of those is its own check.
+    let mut without_tap = Config {
+        tap: Vec::new(),
+        ..config.clone()
+    };
+    without_tap.csp.org_id = Some(org_id.clone());
+    let clients = match super::build(&without_tap, options.clone()).await {
+        Ok(clients) => clients,
+        Err(error) => {
+            report.push("clients", CheckStatus::Failed, error.to_string());
+            return;
+        }
+    };
+    let org = clients
+        .csp
+        .members_page(0, 1)
+        .await
+        .map(|page| format!("org {org_id} readable, {} member(s)", page.total))
+        .map_err(|e| e.into_backend("list members"));
+    report.result("CSP org", org);
+    let tmc = clients
+        .tmc
+        .cluster_groups()
+        .await
+        .map(|groups| {
+            format!(
+                "{} reachable, {} cluster group(s)",
+                config.tmc.url,
+                groups.len()
+            )
+        })
+        .map_err(|e| e.into_backend("list cluster groups"));
+    report.result("TMC", tmc);
+}
+
+/// Which org the API token belongs to; a configured `csp.org_id` must be it. `None` when the
+/// org is not settled (the line says why and how to fix it).
+async fn check_token_org(
+    config: &Config,
+    http: &HttpClient,
+    csp_base: &Url,
+    report: &mut CheckReport,
+) -> Option<String> {
+    const NAME: &str = "API token org";
+    let details = token_details(http, csp_base, &config.csp.api_token)
+        .await
+        .map_err(|e| e.into_backend("read the API token's details"));
+    let details = match details {
+        Ok(details) => details,
+        Err(error) => {
+            report.push(NAME, CheckStatus::Failed, error.to_string());
+            return None;
+        }
+    };
+    let who = details
+        .username
+        .as_deref()
+        .map(|u| format!(" (user {u})"))
+        .unwrap_or_default();
+    match config.csp.org_id.as_deref() {
+        Some(configured) if configured != details.org_id => {
+            report.push(
+                NAME,
+                CheckStatus::Failed,
+                format!(
+                    "the API token belongs to org {}{who}, but csp.org_id is {configured}; fix: set \
+                     csp.org_id = \"{}\" (or remove it: the token's org is used), or use an API \
+                     token of org {configured}",
+                    details.org_id, details.org_id
+                ),
+            );
+            None
+        }
+        configured => {
+            let source = if configured.is_some() {
+                "matches csp.org_id"
+            } else {
+                "used as csp.org_id"
+            };
+            report.push(
+                NAME,
+                CheckStatus::Ok,
+                format!(
+                    "the API token belongs to org {}{who}, {source}",
+                    details.org_id
+                ),
+            );
+            Some(details.org_id)
+        }
+    }
 }
 
 async fn check_tap(

@@ -65,7 +65,8 @@ impl Clients {
 }
 
 /// Build the clients for every configured system with the default timeouts and retries. Reads
-/// the kubeconfig files and makes no request: the first call exchanges the CSP token, and a
+/// the kubeconfig files and makes no request (but one to learn the org when `csp.org_id` is
+/// not set): the first call exchanges the CSP token, and a
 /// TAP cluster's exec credential plugin runs at its first call.
 pub async fn connect(config: &Config) -> Result<Systems, BackendError> {
     connect_with(config, ClientOptions::default()).await
@@ -107,22 +108,27 @@ pub async fn build(config: &Config, options: ClientOptions) -> Result<Clients, B
             "set tmc.url to https://host",
         )
     })?;
+    // Without csp.org_id, the API token's own org (the one request `build` may make).
+    let org_id = match &config.csp.org_id {
+        Some(id) => id.clone(),
+        None => {
+            csp::token_details::token_details(&http, &csp_base, &config.csp.api_token)
+                .await
+                .map_err(|e| e.into_backend("read the API token's org (csp.org_id is not set)"))?
+                .org_id
+        }
+    };
     let tokens = Arc::new(TokenSource::new(
         http.clone(),
         &csp_base,
         config.csp.api_token.clone(),
     ));
-    let csp = CspClient::new(
-        http.clone(),
-        tokens.clone(),
-        csp_base,
-        config.csp.org_id.clone(),
-    );
+    let csp = CspClient::new(http.clone(), tokens.clone(), csp_base, org_id.clone());
     let tmc = TmcClient::new(
         http,
         tokens.clone(),
         tmc_base,
-        config.csp.org_id.clone(),
+        org_id,
         options.list_page_size,
     );
     let rbac = K8sRbac::connect(&config.tap, &options)

@@ -179,8 +179,9 @@ fn fault_response(fault: &FaultSpec, path: &str) -> Response {
         })
     } else if path.starts_with("/csp/") {
         serde_json::json!({
-            "statusCode": status.as_u16(), "message": message, "moduleCode": "540",
+            "statusCode": status.as_u16(), "message": message, "moduleCode": 540,
             "cspErrorCode": format!("540.{}", status.as_u16()),
+            "errorCode": format!("540.{}", status.as_u16()),
         })
     } else {
         serde_json::json!({

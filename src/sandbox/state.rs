@@ -173,6 +173,8 @@ pub struct CspGroup {
     pub id: String,
     pub display_name: String,
     pub description: String,
+    /// Emails of the members in the group.
+    pub members: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tanzu_mcp::access::ports::{Directory, FailureKind, InvitationStatus, TmcCluster, TmcIam};
 use tanzu_mcp::sandbox::DataSet;
 
-fn fixture(path: &str) -> Value {
+pub(crate) fn fixture(path: &str) -> Value {
     let file = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
@@ -27,7 +27,7 @@ fn json_type(value: &Value) -> &'static str {
 
 /// Every field the sandbox answers exists in the fixture with the same JSON type, nested
 /// objects alike; with `exact`, the fixture has no field the sandbox lacks either.
-fn assert_same_shape(sandbox: &Value, fixture: &Value, at: &str, exact: bool) {
+pub(crate) fn assert_same_shape(sandbox: &Value, fixture: &Value, at: &str, exact: bool) {
     let (Some(got), Some(want)) = (sandbox.as_object(), fixture.as_object()) else {
         assert_eq!(json_type(sandbox), json_type(fixture), "type of {at}");
         return;

@@ -25,7 +25,7 @@ async fn the_sandbox_config_loads_with_paths_relative_to_the_file() {
     let dir = tempfile::tempdir().expect("dir");
     let toml = sandbox.write_config(dir.path()).expect("write");
     let config = Config::load(Some(&toml)).expect("loads");
-    assert_eq!(config.csp.org_id, sandbox.org_id());
+    assert_eq!(config.csp.org_id.as_deref(), Some(sandbox.org_id()));
     assert_eq!(config.csp.api_token.expose(), sandbox.api_token());
     assert_eq!(format!("{:?}", config.csp.api_token), "[redacted]");
     assert!(!format!("{config:?}").contains(sandbox.api_token()));
@@ -69,6 +69,7 @@ async fn check_passes_against_the_sandbox_one_line_per_check() {
         [
             "config",
             "token exchange",
+            "API token org",
             "CSP org",
             "TMC",
             "TAP cluster 'tap-dev'",
@@ -97,7 +98,7 @@ async fn check_with_a_wrong_token_names_the_token_exchange_and_fails() {
         .filter(|l| l.status == CheckStatus::Skipped)
         .map(|l| l.name.as_str())
         .collect();
-    assert_eq!(skipped, ["CSP org", "TMC"]);
+    assert_eq!(skipped, ["API token org", "CSP org", "TMC"]);
     assert!(!report.to_string().contains("wrong-token"));
 }
 

@@ -6,6 +6,7 @@
 //! never by sending them again.
 
 mod pager;
+pub mod token_details;
 pub mod wire;
 
 use std::sync::Arc;
@@ -249,6 +250,19 @@ impl CspClient {
         }
         Ok(groups)
     }
+
+    /// The user ids of one group's members, every page.
+    #[tracing::instrument(skip(self), fields(system = "CSP"))]
+    pub async fn group_member_ids(&self, group_id: &str) -> Result<Vec<String>, ApiError> {
+        let first =
+            wire::group_users_url(&self.base, &self.org_id, group_id, 0, wire::MAX_PAGE_LIMIT);
+        let mut pager = LinkPager::<wire::User>::new(self, "list group members", first);
+        let mut ids = Vec::new();
+        while let Some(page) = pager.next_page().await? {
+            ids.extend(page.results.into_iter().map(|u| u.user_id));
+        }
+        Ok(ids)
+    }
 }
 
 impl CspClient {
@@ -385,6 +399,12 @@ impl Directory for CspClient {
         CspClient::groups(self)
             .await
             .map_err(|e| e.into_backend("list groups"))
+    }
+
+    async fn group_member_ids(&self, group_id: &str) -> BackendResult<Vec<String>> {
+        CspClient::group_member_ids(self, group_id)
+            .await
+            .map_err(|e| e.into_backend(format!("list the members of group {group_id}")))
     }
 }
 

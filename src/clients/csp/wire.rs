@@ -75,6 +75,17 @@ pub fn groups_url(base: &Url, org: &str, start: usize, limit: usize) -> Url {
     url
 }
 
+/// `GET /csp/gateway/am/api/orgs/{org}/groups/{groupId}/users`: the group's users, each a flat
+/// `{userId, username, email, firstName, lastName}` under `results` (pyVMC
+/// `getCSPGroupMembers`), paged like the other CSP listings.
+pub fn group_users_url(base: &Url, org: &str, group_id: &str, start: usize, limit: usize) -> Url {
+    let mut url = am(base, &["orgs", org, "groups", group_id, "users"]);
+    url.query_pairs_mut()
+        .append_pair("pageStart", &(start + 1).to_string())
+        .append_pair("pageLimit", &limit.clamp(1, MAX_PAGE_LIMIT).to_string());
+    url
+}
+
 /// Resolve a `nextLink` (relative, as CSP sends it) against the base. Refuses a link to
 /// another origin: the bearer token must not follow it there.
 pub fn resolve_next_link(base: &Url, link: &str) -> Result<Url, String> {
@@ -385,6 +396,23 @@ mod tests {
         assert_eq!(
             removal_entry(&json!({"id": "u2", "message": "last owner"})),
             Some(("u2".into(), "last owner".into()))
+        );
+    }
+
+    #[test]
+    fn the_group_fixtures_parse() {
+        let groups: Page<GroupEntry> =
+            serde_json::from_str(include_str!("../../../tests/fixtures/csp/groups.list.json"))
+                .unwrap();
+        let group = OrgGroup::from(groups.results.into_iter().next().unwrap());
+        assert_eq!(group.display_name, "Platform-Admins");
+        let users: Page<User> = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/csp/groups.users.json"
+        ))
+        .unwrap();
+        assert_eq!(
+            users.results[0].user_id,
+            "example.com:0b6c3f0e-1111-4a2b-9c3d-000000000002"
         );
     }
 }

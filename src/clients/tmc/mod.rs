@@ -7,7 +7,8 @@
 
 pub mod wire;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -55,6 +56,9 @@ pub struct TmcClient {
     base: Url,
     org_id: String,
     page_size: usize,
+    /// The `meta.uid` of each scope's own policy, from our PATCH answers (how the Terraform
+    /// provider tells its policy from inherited ones).
+    own_policy_uids: Mutex<HashMap<TmcScope, String>>,
 }
 
 impl TmcClient {
@@ -71,7 +75,27 @@ impl TmcClient {
             base,
             org_id,
             page_size,
+            own_policy_uids: Mutex::default(),
         }
+    }
+
+    fn known_policy_uid(&self, scope: &TmcScope) -> Option<String> {
+        let uids = self
+            .own_policy_uids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        uids.get(scope).cloned()
+    }
+
+    fn remember_policy_uid(&self, scope: &TmcScope, uid: Option<String>) {
+        let mut uids = self
+            .own_policy_uids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match uid {
+            Some(uid) => uids.insert(scope.clone(), uid),
+            None => uids.remove(scope),
+        };
     }
 
     async fn call(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
@@ -166,16 +190,46 @@ impl TmcClient {
         Ok(items.iter().filter_map(wire::listed_name).collect())
     }
 
-    /// The bindings of the policy attached to `scope` itself.
+    /// The bindings of the policy attached to `scope` itself. When the policy list alone does
+    /// not prove which entry is the resource's own, TMC's effective-policy view of the
+    /// resource (by its `meta.uid`) settles it: its entries say whether they are inherited.
     #[tracing::instrument(skip(self), fields(system = "TMC", scope = %scope))]
     pub async fn policy(&self, scope: &TmcScope) -> Result<Vec<TmcRoleBinding>, ApiError> {
         let url = wire::policy_url(&self.base, &self.org_id, scope);
         let body = self.get_json("get IAM policy", url).await?;
         let answer: wire::PolicyAnswer =
             serde_json::from_value(body).map_err(|e| TMC.decode_error(e))?;
-        Ok(wire::own_policy(answer.policy_list, &self.org_id, scope)
-            .map(wire::bindings_of)
-            .unwrap_or_default())
+        let known = self.known_policy_uid(scope);
+        let mut list = answer.policy_list;
+        match wire::own_policy(&list, &self.org_id, scope, known.as_deref()) {
+            wire::OwnPolicy::At(at) => Ok(wire::bindings_of(list.swap_remove(at).role_bindings)),
+            wire::OwnPolicy::NoPolicy => Ok(Vec::new()),
+            wire::OwnPolicy::Ask => self.direct_bindings(scope).await,
+        }
+    }
+
+    /// The non-inherited bindings of `scope` by `GET /v1alpha1/iam/effective`.
+    async fn direct_bindings(&self, scope: &TmcScope) -> Result<Vec<TmcRoleBinding>, ApiError> {
+        let Some((url, key)) = wire::resource_url(&self.base, scope) else {
+            return Ok(Vec::new());
+        };
+        let resource = self.get_json("get resource", url).await?;
+        let uid = resource
+            .pointer(&format!("/{key}/meta/uid"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                TMC.decode_error(format!(
+                    "{scope} has no meta.uid to read its effective policy by"
+                ))
+            })?;
+        let entries = self
+            .list_all(
+                "get effective IAM policies",
+                wire::effective_url(&self.base, uid),
+                "effective",
+            )
+            .await?;
+        Ok(wire::bindings_of(wire::direct_effective_bindings(&entries)))
     }
 
     /// Apply one delta. A lost answer is settled by reading the policy.
@@ -206,7 +260,11 @@ impl TmcClient {
         )
         .json(wire::deltas_body(&self.org_id, scope, deltas, subject));
         match self.call(&request).await {
-            Ok(response) if response.is_success() => Ok(()),
+            Ok(response) if response.is_success() => {
+                let answer: Option<Value> = serde_json::from_slice(&response.body).ok();
+                self.remember_policy_uid(scope, answer.as_ref().and_then(wire::patched_policy_uid));
+                Ok(())
+            }
             Ok(response) => Err(TMC.status_error(&response)),
             Err(lost) if lost.outcome_unknown() => {
                 let bindings = self.policy(scope).await?;

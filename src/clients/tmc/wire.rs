@@ -241,55 +241,149 @@ pub struct WireSubject {
     pub kind: Option<String>,
 }
 
-/// TMC's resource identifier (`rid`) of the resource that owns a policy, as a policy's
-/// `meta.parentReferences` names it.
-pub fn resource_id(org_id: &str, scope: &TmcScope) -> String {
+/// The `rid` of a cluster, the one form of `meta.parentReferences[].rid` a public source shows
+/// (`rid:c:{org}:{managementCluster}:{provisioner}:{name}`). The other scopes' forms are not
+/// attested, so they are never guessed.
+pub fn cluster_rid(org_id: &str, scope: &TmcScope) -> Option<String> {
     match scope {
-        TmcScope::Organization => format!("rid:org:{org_id}"),
-        TmcScope::ClusterGroup { name } => format!("rid:cg:{org_id}:{name}"),
-        TmcScope::Workspace { name } => format!("rid:ws:{org_id}:{name}"),
         TmcScope::Cluster {
             name,
             management_cluster,
             provisioner,
-        } => format!("rid:c:{org_id}:{management_cluster}:{provisioner}:{name}"),
+        } => Some(format!(
+            "rid:c:{org_id}:{management_cluster}:{provisioner}:{name}"
+        )),
+        _ => None,
+    }
+}
+
+/// Which entry of a `policyList` is the resource's own, as far as the list itself tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnPolicy {
+    At(usize),
+    /// No policy at all: the resource has none of its own either.
+    NoPolicy,
+    /// The list may hold inherited policies and none is provably the resource's: ask TMC's
+    /// effective-policy endpoint, which marks inherited ones.
+    Ask,
+}
+
+fn policy_uid(policy: &WirePolicy) -> Option<&str> {
+    policy.meta.as_ref()?.get("uid")?.as_str()
+}
+
+fn parent_rids(policy: &WirePolicy) -> impl Iterator<Item = &str> {
+    policy
+        .meta
+        .as_ref()
+        .and_then(|m| m.get("parentReferences"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("rid").and_then(Value::as_str))
+}
+
+/// Pick the resource's own policy. `known_uid` is the `meta.uid` of the policy a PATCH of ours
+/// answered for this scope: the Terraform provider selects its policy that way. The
+/// organization inherits nothing, so its list's first entry is its own (as the migration
+/// scripts read it); a cluster's own policy names it by its attested `rid`. Anything else is
+/// not guessed.
+pub fn own_policy(
+    list: &[WirePolicy],
+    org_id: &str,
+    scope: &TmcScope,
+    known_uid: Option<&str>,
+) -> OwnPolicy {
+    if list.is_empty() {
+        return OwnPolicy::NoPolicy;
+    }
+    if let Some(uid) = known_uid
+        && let Some(at) = list.iter().position(|p| policy_uid(p) == Some(uid))
+    {
+        return OwnPolicy::At(at);
+    }
+    if *scope == TmcScope::Organization {
+        return OwnPolicy::At(0);
+    }
+    if let Some(rid) = cluster_rid(org_id, scope)
+        && let Some(at) = list.iter().position(|p| parent_rids(p).any(|r| r == rid))
+    {
+        return OwnPolicy::At(at);
+    }
+    OwnPolicy::Ask
+}
+
+/// The URL of the resource behind `scope` (whose `meta.uid` the effective-policy endpoint
+/// takes) and the key its `GET` answers under; `None` for the organization.
+pub fn resource_url(base: &Url, scope: &TmcScope) -> Option<(Url, &'static str)> {
+    Some(match scope {
+        TmcScope::Organization => return None,
+        TmcScope::ClusterGroup { name } => (
+            endpoint(base, &["v1alpha1", "clustergroups", name]),
+            "clusterGroup",
+        ),
+        TmcScope::Workspace { name } => (
+            endpoint(base, &["v1alpha1", "workspaces", name]),
+            "workspace",
+        ),
+        TmcScope::Cluster {
+            name,
+            management_cluster,
+            provisioner,
+        } => {
+            let mut url = endpoint(base, &["v1alpha1", "clusters", name]);
+            cluster_query(&mut url, management_cluster, provisioner);
+            (url, "cluster")
+        }
         TmcScope::Namespace {
             cluster,
             name,
             management_cluster,
             provisioner,
-        } => format!("rid:ns:{org_id}:{management_cluster}:{provisioner}:{cluster}:{name}"),
-    }
+        } => {
+            let mut url = endpoint(base, &["v1alpha1", "clusters", cluster, "namespaces", name]);
+            cluster_query(&mut url, management_cluster, provisioner);
+            (url, "namespace")
+        }
+    })
 }
 
-/// The policy attached to the resource itself. The list also holds the policies the resource
-/// inherits (cluster group, workspace, organization); each names its owner in
-/// `meta.parentReferences[].rid`. When no policy carries a reference at all, the list is taken
-/// to hold only the resource's own policy.
-pub fn own_policy(list: Vec<WirePolicy>, org_id: &str, scope: &TmcScope) -> Option<WirePolicy> {
-    let rid = resource_id(org_id, scope);
-    let parents = |policy: &WirePolicy| -> Vec<String> {
-        policy
-            .meta
-            .as_ref()
-            .and_then(|m| m.get("parentReferences"))
-            .and_then(Value::as_array)
-            .map(|refs| {
-                refs.iter()
-                    .filter_map(|r| r.get("rid").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if list.iter().all(|p| parents(p).is_empty()) {
-        return list.into_iter().next();
-    }
-    list.into_iter().find(|p| parents(p).contains(&rid))
+/// `GET /v1alpha1/iam/effective?searchScope.targetResourceUid=`: every policy in force on the
+/// resource, each marked `spec.inherited` (vmware-samples/tmc-migration-scripts export with it
+/// and import only `select(.spec.inherited != true).spec.policySpec`).
+pub fn effective_url(base: &Url, resource_uid: &str) -> Url {
+    let mut url = endpoint(base, &["v1alpha1", "iam", "effective"]);
+    url.query_pairs_mut()
+        .append_pair("searchScope.targetResourceUid", resource_uid);
+    url
 }
 
-pub fn bindings_of(policy: WirePolicy) -> Vec<TmcRoleBinding> {
-    policy
-        .role_bindings
+/// The role bindings of the entries of an effective-policy listing that are not inherited.
+pub fn direct_effective_bindings(entries: &[Value]) -> Vec<WireRoleBinding> {
+    entries
+        .iter()
+        .filter(|e| e.pointer("/spec/inherited").and_then(Value::as_bool) != Some(true))
+        .filter_map(|e| e.pointer("/spec/policySpec/roleBindings"))
+        .filter_map(|b| serde_json::from_value::<Vec<WireRoleBinding>>(b.clone()).ok())
+        .flatten()
+        .collect()
+}
+
+/// The `meta.uid` of the policy a PATCH answered with (`{policy: {meta: {uid}}}`); none when
+/// the PATCH emptied the policy away.
+pub fn patched_policy_uid(answer: &Value) -> Option<String> {
+    let policy = answer.get("policy")?;
+    let has_bindings = policy
+        .get("roleBindings")
+        .and_then(Value::as_array)
+        .is_some_and(|b| !b.is_empty());
+    has_bindings
+        .then(|| policy.pointer("/meta/uid")?.as_str().map(str::to_owned))
+        .flatten()
+}
+
+pub fn bindings_of(role_bindings: Vec<WireRoleBinding>) -> Vec<TmcRoleBinding> {
+    role_bindings
         .into_iter()
         .map(|binding| TmcRoleBinding {
             role: binding.role,
@@ -506,25 +600,124 @@ mod tests {
         assert_eq!(total, Some(7));
     }
 
+    fn policy(uid: &str, rid: &str, role: &str) -> WirePolicy {
+        serde_json::from_value(json!({
+            "meta": {"uid": uid, "parentReferences": [{"rid": rid}]},
+            "roleBindings": [{"role": role, "subjects": [{"name": "a@x", "kind": "USER"}]}]
+        }))
+        .unwrap()
+    }
+
     #[test]
-    fn the_own_policy_is_found_by_its_parent_reference() {
-        let policy = |rid: &str, role: &str| -> WirePolicy {
-            serde_json::from_value(json!({
-                "meta": {"uid": "u", "parentReferences": [{"rid": rid}]},
-                "roleBindings": [{"role": role, "subjects": [{"name": "a@x", "kind": "USER"}]}]
-            }))
-            .unwrap()
-        };
-        let scope = cluster();
+    fn a_clusters_own_policy_is_found_by_its_attested_rid() {
         let list = vec![
-            policy("rid:cg:o:default", "clustergroup.view"),
-            policy("rid:c:o:attached:attached:dev/1", "cluster.edit"),
-            policy("rid:org:o", "organization.view"),
+            policy("p1", "rid:cg:o:default", "clustergroup.view"),
+            policy("p2", "rid:c:o:attached:attached:dev/1", "cluster.edit"),
+            policy("p3", "rid:org:o", "organization.view"),
         ];
-        let own = own_policy(list, "o", &scope).unwrap();
-        assert_eq!(own.role_bindings[0].role, "cluster.edit");
-        // Only inherited policies: the resource has none of its own.
-        let inherited = vec![policy("rid:org:o", "organization.view")];
-        assert!(own_policy(inherited, "o", &scope).is_none());
+        assert_eq!(own_policy(&list, "o", &cluster(), None), OwnPolicy::At(1));
+        // Only inherited policies: nothing in the list proves an own one, so TMC is asked.
+        let inherited = vec![policy("p3", "rid:org:o", "organization.view")];
+        assert_eq!(
+            own_policy(&inherited, "o", &cluster(), None),
+            OwnPolicy::Ask
+        );
+        assert_eq!(own_policy(&[], "o", &cluster(), None), OwnPolicy::NoPolicy);
+    }
+
+    #[test]
+    fn other_scopes_rids_are_never_guessed() {
+        // Issue 10: a namespace policy named in a rid form the client once guessed
+        // (`rid:ns:...`) or in any other: neither is attested, so the list is not trusted.
+        let scope = TmcScope::Namespace {
+            cluster: "c".into(),
+            name: "ns".into(),
+            management_cluster: "m".into(),
+            provisioner: "p".into(),
+        };
+        for rid in ["rid:ns:o:m:p:c:ns", "rid:ns:o:c:ns"] {
+            let list = vec![
+                policy("p1", rid, "namespace.edit"),
+                policy("p2", "rid:ws:o:w", "workspace.edit"),
+            ];
+            assert_eq!(
+                own_policy(&list, "o", &scope, None),
+                OwnPolicy::Ask,
+                "{rid}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_policy_a_patch_answered_with_is_picked_by_its_uid() {
+        let workspace = TmcScope::Workspace { name: "w".into() };
+        let list = vec![
+            policy("p2", "rid:org:o", "organization.view"),
+            policy("p1", "anything", "workspace.edit"),
+        ];
+        assert_eq!(
+            own_policy(&list, "o", &workspace, Some("p1")),
+            OwnPolicy::At(1)
+        );
+        assert_eq!(
+            own_policy(&list, "o", &workspace, Some("gone")),
+            OwnPolicy::Ask
+        );
+        let answer = json!({"policy": {"meta": {"uid": "p1"}, "roleBindings": [{"role": "r"}]}});
+        assert_eq!(patched_policy_uid(&answer).as_deref(), Some("p1"));
+        let emptied = json!({"policy": {"meta": {"uid": "p1"}, "roleBindings": []}});
+        assert_eq!(patched_policy_uid(&emptied), None);
+        // The organization inherits nothing: its first policy is its own.
+        assert_eq!(
+            own_policy(&list, "o", &TmcScope::Organization, None),
+            OwnPolicy::At(0)
+        );
+    }
+
+    #[test]
+    fn the_effective_fixture_gives_the_direct_bindings_only() {
+        let body: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/tmc/iam.effective.json"
+        ))
+        .unwrap();
+        let (entries, total) = listing_page(&body, "effective");
+        assert_eq!(total, Some(2));
+        let direct = bindings_of(direct_effective_bindings(&entries));
+        assert_eq!(direct.len(), 1);
+        assert_eq!(direct[0].role, "workspace.edit");
+        assert_eq!(direct[0].subjects, [Subject::user("alice@example.com")]);
+        let url = effective_url(&base(), "uid-1");
+        assert_eq!(
+            url.as_str(),
+            "https://org.tmc.example/v1alpha1/iam/effective?searchScope.targetResourceUid=uid-1"
+        );
+    }
+
+    #[test]
+    fn the_policy_fixtures_parse_and_the_patch_body_matches() {
+        let answer: PolicyAnswer =
+            serde_json::from_str(include_str!("../../../tests/fixtures/tmc/policy.get.json"))
+                .unwrap();
+        let scope = TmcScope::Cluster {
+            name: "dev-cluster-1".into(),
+            management_cluster: "attached".into(),
+            provisioner: "attached".into(),
+        };
+        let list = answer.policy_list;
+        assert_eq!(own_policy(&list, "org-1", &scope, None), OwnPolicy::At(0));
+        let bindings = bindings_of(list.into_iter().next().unwrap().role_bindings);
+        assert_eq!(bindings[1].subjects, [Subject::group("Platform-Admins")]);
+        let request: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/tmc/policy.patch.request.json"
+        ))
+        .unwrap();
+        let body = delta_body(
+            "org-1",
+            &scope,
+            DeltaOp::Add,
+            "cluster.edit",
+            &Subject::user("bob@example.com"),
+        );
+        assert_eq!(body, request);
     }
 }

@@ -1,4 +1,5 @@
-//! CSP's error shape: `{statusCode, message, moduleCode, cspErrorCode, traceId, requestId}`.
+//! CSP's error shape: `{statusCode, message, moduleCode (an integer), cspErrorCode, errorCode,
+//! requestId}`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,18 +35,21 @@ impl CspError {
 
 impl IntoResponse for CspError {
     fn into_response(self) -> Response {
-        let trace = uuid::Uuid::new_v4().simple().to_string();
+        let request_id = uuid::Uuid::new_v4().simple().to_string();
+        let code = format!("{MODULE_CODE}.{}", self.status.as_u16());
         let body = json!({
             "statusCode": self.status.as_u16(),
             "message": self.message,
-            "moduleCode": "540",
-            "cspErrorCode": format!("540.{}", self.status.as_u16()),
-            "metadata": null,
-            "traceId": &trace[..16],
-            "requestId": &trace[16..],
+            "moduleCode": MODULE_CODE,
+            "cspErrorCode": code,
+            "errorCode": code,
+            "requestId": &request_id[..16],
         });
         (self.status, axum::Json(body)).into_response()
     }
 }
+
+/// CSP's `moduleCode` is an integer (API_NOTES.md; `tests/fixtures/csp/users.remove.not_found.json`).
+pub const MODULE_CODE: u16 = 540;
 
 pub(super) type CspResult<T> = Result<T, CspError>;

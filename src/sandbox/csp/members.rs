@@ -288,13 +288,47 @@ pub(super) async fn list_groups(
     check_org(&world, &org_id)?;
     let path = format!("/csp/gateway/am/api/orgs/{org_id}/groups");
     Ok(page.respond(&world.csp.groups, &path, |g| {
+        // Only the fields public clients read (pyVMC `getCSPGroups`: id, displayName,
+        // groupType, usersCount; API_NOTES.md: domain).
         json!({
             "id": g.id,
             "displayName": g.display_name,
-            "description": g.description,
             "domain": "example.com",
             "groupType": "USER_GROUP",
-            "orgId": org_id,
+            "usersCount": g.members.len(),
+        })
+    }))
+}
+
+/// `GET .../groups/{groupId}/users`: the group's members as flat user objects (pyVMC's
+/// `getCSPGroupMembers` reads `results[].{username, firstName, lastName, email, userId}`).
+pub(super) async fn list_group_users(
+    State(state): State<AppState>,
+    Path((org_id, group_id)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+) -> CspResult<axum::Json<PagedResponse>> {
+    let page = Page::parse(&query)?;
+    let world = state.world();
+    check_org(&world, &org_id)?;
+    let group = world
+        .csp
+        .groups
+        .iter()
+        .find(|g| g.id == group_id)
+        .ok_or_else(|| CspError::not_found(format!("Group {group_id} was not found.")))?;
+    let members: Vec<&Member> = group
+        .members
+        .iter()
+        .filter_map(|email| world.csp.member_by_email(email))
+        .collect();
+    let path = format!("/csp/gateway/am/api/orgs/{org_id}/groups/{group_id}/users");
+    Ok(page.respond(&members, &path, |m| {
+        json!({
+            "userId": m.user_id,
+            "username": m.email,
+            "email": m.email,
+            "firstName": m.first_name,
+            "lastName": m.last_name,
         })
     }))
 }

@@ -41,18 +41,24 @@ pub(super) fn build_csp(data: DataSet, ids: &mut IdGen) -> CspOrg {
         created: at_hour(10),
     });
 
-    for (name, description) in [
+    for (name, description, members) in [
         (
             "Platform-Admins",
             "Platform team: administers TMC and the TAP clusters",
+            &[OWNER][..],
         ),
-        ("tap-developers", "Application developers on TAP"),
-        ("auditors", "Read-only access for audits"),
+        (
+            "tap-developers",
+            "Application developers on TAP",
+            &[ALICE, BOB][..],
+        ),
+        ("auditors", "Read-only access for audits", &[][..]),
     ] {
         org.groups.push(CspGroup {
             id: ids.uuid(),
             display_name: name.to_string(),
             description: description.to_string(),
+            members: members.iter().map(|m| m.to_string()).collect(),
         });
     }
     org

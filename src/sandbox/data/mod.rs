@@ -9,11 +9,12 @@
 //!     a name pair used again gets a number: `james.smith2@example.com`).
 //! - Invitations: `carol@`, `dan@`, `erin@example.com` AVAILABLE (INVITED, not members);
 //!   `mallory@example.com` REDEEMED: a former member, no longer in the org.
-//! - CSP groups: `Platform-Admins`, `tap-developers`, `auditors`.
+//! - CSP groups: `Platform-Admins` (owner), `tap-developers` (alice, bob), `auditors` (nobody).
 //! - TMC: clusters `dev-cluster-1`, `dev-cluster-2` (group `dev-group`), `prod-cluster-1`
 //!   (group `prod-group`), all management cluster `attached`, provisioner `attached`; cluster
 //!   groups `default`, `dev-group`, `prod-group`; workspaces `default`, `team-a`, `team-b`;
-//!   namespaces `default`, `kube-system`, `team-a`, `team-b` on every cluster. Policies:
+//!   namespaces `default`, `kube-system`, `team-a`, `team-b` on every cluster; the built-in roles
+//!   and the custom role `app-deployer` (clusters and namespaces). Policies:
 //!   - organization: `organization.admin` to GROUP `Platform-Admins`, `organization.view` to alice;
 //!   - cluster group `dev-group`: `clustergroup.edit` to alice;
 //!   - cluster group `prod-group`: `clustergroup.view` to GROUP `platform-admins` (the case trap:
@@ -40,6 +41,10 @@
 //! TAP clusters `tap-001` .. `tap-050`: `alice-admin` lives on `tap-001` (the `tap-dev` role),
 //! `legacy-admins` on `tap-050` (the `tap-prod` role).
 //!
+//! TMC also has two clusters named `edge-cluster`: one attached (`attached`/`attached`), one
+//! under management cluster `aks-mgmt`, provisioner `aks` (a name alone does not say which).
+//! The sandbox keeps IAM policies per cluster name, so the two share one policy.
+//!
 //! # `empty`
 //! Only the owner in CSP (no invitations, no groups); the TMC resources, roles and the three
 //! TAP clusters with their namespaces, ClusterRoles and system bindings, and no user bindings.
@@ -60,7 +65,7 @@ use csp::build_csp;
 pub use k8s::cluster_role_ref;
 use k8s::{TapRole, build_tap_cluster};
 use tmc::build_tmc;
-pub use tmc::{MANAGEMENT_CLUSTER, PROVISIONER, TMC_ROLES, TmcRole};
+pub use tmc::{CUSTOM_ROLE, MANAGEMENT_CLUSTER, PROVISIONER, TMC_ROLES, TmcRole};
 
 pub const ORG_ID: &str = "7d2a1f4e-6b3c-4e8a-9f10-5a6b7c8d9e01";
 pub const OWNER: &str = "owner@example.com";
@@ -89,7 +94,10 @@ pub fn build(data: DataSet) -> World {
     let mut ids = IdGen::new(0x7A4E_2026);
     let with_people = data != DataSet::Empty;
     let csp = build_csp(data, &mut ids);
-    let tmc = build_tmc(with_people, &mut ids);
+    let mut tmc = build_tmc(with_people, &mut ids);
+    if data == DataSet::Large {
+        tmc::add_twin_clusters(&mut tmc);
+    }
     let names = tap_cluster_names(data);
     let clusters = names
         .iter()

@@ -9,10 +9,13 @@ use crate::sandbox::state::{
     TmcSubject,
 };
 
-/// A built-in TMC role and the resource types it can be bound on.
+/// A TMC role and the resource types it can be bound on.
 pub struct TmcRole {
     pub name: &'static str,
     pub resources: &'static [&'static str],
+    /// Built in (`spec.isInbuilt`); custom roles are created at `/v1alpha1/iam/roles` and
+    /// bound like built-in ones.
+    pub inbuilt: bool,
 }
 
 const ORG_ONLY: &[&str] = &["ORGANIZATION"];
@@ -27,7 +30,8 @@ const NAMESPACE_UP: &[&str] = &[
     "NAMESPACE",
 ];
 
-/// The built-in roles `GET /v1alpha1/iam/roles` serves and IAM policies accept.
+/// The roles `GET /v1alpha1/iam/roles` serves and IAM policies accept: the built-in ones and
+/// one custom role.
 pub const TMC_ROLES: &[TmcRole] = &[
     role("organization.admin", ORG_ONLY),
     role("organization.edit", ORG_ONLY),
@@ -44,10 +48,22 @@ pub const TMC_ROLES: &[TmcRole] = &[
     role("workspace.admin", WORKSPACE_UP),
     role("workspace.edit", WORKSPACE_UP),
     role("workspace.view", WORKSPACE_UP),
+    TmcRole {
+        name: CUSTOM_ROLE,
+        resources: &["CLUSTER", "NAMESPACE"],
+        inbuilt: false,
+    },
 ];
 
+/// The custom role of every data set (TMC accepts custom roles in policies).
+pub const CUSTOM_ROLE: &str = "app-deployer";
+
 const fn role(name: &'static str, resources: &'static [&'static str]) -> TmcRole {
-    TmcRole { name, resources }
+    TmcRole {
+        name,
+        resources,
+        inbuilt: true,
+    }
 }
 
 pub const MANAGEMENT_CLUSTER: &str = "attached";
@@ -179,5 +195,26 @@ pub(super) fn build_tmc(with_people: bool, ids: &mut IdGen) -> TmcOrg {
         workspaces,
         namespaces,
         policies,
+    }
+}
+
+/// Two clusters sharing a name under different management clusters and provisioners, as TMC
+/// allows (names are unique only within one). Their own id generator leaves every other id of
+/// the data set as it was.
+pub(super) fn add_twin_clusters(tmc: &mut TmcOrg) {
+    let mut ids = IdGen::new(0xED6E);
+    for (management_cluster, provisioner) in
+        [(MANAGEMENT_CLUSTER, PROVISIONER), ("aks-mgmt", "aks")]
+    {
+        tmc.clusters.push(TmcCluster {
+            object: TmcObject {
+                name: "edge-cluster".to_string(),
+                uid: ids.uuid(),
+                created: at_hour(30),
+            },
+            management_cluster: management_cluster.to_string(),
+            provisioner: provisioner.to_string(),
+            cluster_group: "default".to_string(),
+        });
     }
 }

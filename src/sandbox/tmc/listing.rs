@@ -1,5 +1,5 @@
 //! The TMC resource listings and reads: clusters, cluster groups, workspaces, namespaces and
-//! the built-in roles, paginated as TMC does.
+//! the roles (built-in and custom), paginated as TMC does.
 
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::error::{TmcError, TmcResult};
 use super::scope::{FullNameQuery, find_named, resolve};
-use crate::sandbox::data::TMC_ROLES;
-use crate::sandbox::state::{AppState, PolicyScope, TmcObject, World};
+use crate::sandbox::data::{TMC_ROLES, TmcRole};
+use crate::sandbox::state::{AppState, PolicyScope, TmcCluster, TmcObject, World};
 
 const DEFAULT_PAGE_SIZE: usize = 20;
 
@@ -51,7 +51,7 @@ fn glob_matches(pattern: &str, value: &str) -> bool {
 }
 
 /// The `[offset, offset + size)` window of `items` and the list's JSON envelope.
-fn paginate(key: &str, items: Vec<Value>, query: &PageQuery) -> TmcResult<Value> {
+pub(super) fn paginate(key: &str, items: Vec<Value>, query: &PageQuery) -> TmcResult<Value> {
     let parse = |value: &Option<String>, name: &str, default: usize| -> TmcResult<usize> {
         match value {
             None => Ok(default),
@@ -84,9 +84,8 @@ fn meta_json(object: &TmcObject) -> Value {
     })
 }
 
-fn cluster_json(world: &World, name: &str) -> Option<Value> {
-    let cluster = world.tmc.clusters.iter().find(|c| c.object.name == name)?;
-    Some(json!({
+fn cluster_json(world: &World, cluster: &TmcCluster) -> Value {
+    json!({
         "fullName": {
             "orgId": world.org_id,
             "managementClusterName": cluster.management_cluster,
@@ -96,7 +95,7 @@ fn cluster_json(world: &World, name: &str) -> Option<Value> {
         "meta": meta_json(&cluster.object),
         "spec": { "clusterGroupName": cluster.cluster_group },
         "status": { "phase": "READY", "health": "HEALTHY", "type": "ATTACHED" },
-    }))
+    })
 }
 
 fn named_json(world: &World, object: &TmcObject) -> Value {
@@ -141,16 +140,27 @@ pub(super) async fn list_clusters(
         .tmc
         .clusters
         .iter()
-        .filter_map(|c| cluster_json(&world, &c.object.name))
+        .map(|c| cluster_json(&world, c))
         .collect();
     paginate("clusters", items, &q).map(axum::Json)
 }
 
-pub(super) async fn get_cluster(State(state): State<AppState>, Path(name): Path<String>) -> Reply {
+/// `GET /v1alpha1/clusters/{name}`: `fullName.*` picks among clusters sharing the name.
+pub(super) async fn get_cluster(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<FullNameQuery>,
+) -> Reply {
     let world = state.world();
-    let cluster = cluster_json(&world, &name)
+    let cluster = world
+        .tmc
+        .clusters
+        .iter()
+        .find(|c| c.object.name == name && q.places(&c.management_cluster, &c.provisioner))
         .ok_or_else(|| TmcError::not_found(format!("cluster '{name}' not found")))?;
-    Ok(axum::Json(json!({ "cluster": cluster })))
+    Ok(axum::Json(
+        json!({ "cluster": cluster_json(&world, cluster) }),
+    ))
 }
 
 pub(super) async fn list_cluster_groups(
@@ -237,14 +247,17 @@ pub(super) async fn get_namespace(
     Ok(axum::Json(json!({ "namespace": namespace })))
 }
 
-fn role_json(name: &str, resources: &[&str]) -> Value {
+/// A role as the Terraform provider's model has it (`internal/models/customiamrole`:
+/// `spec.{isDeprecated, isInbuilt, resources, rules, tanzuPermissions}`).
+fn role_json(role: &TmcRole) -> Value {
+    let name = role.name;
     json!({
         "fullName": { "name": name },
         "meta": { "uid": format!("role:{name}"), "resourceVersion": "1", "labels": {} },
         "spec": {
             "isDeprecated": false,
-            "isInbuilt": true,
-            "resources": resources,
+            "isInbuilt": role.inbuilt,
+            "resources": role.resources,
             "rules": [],
             "tanzuPermissions": [],
         },
@@ -252,10 +265,7 @@ fn role_json(name: &str, resources: &[&str]) -> Value {
 }
 
 pub(super) async fn list_roles(Query(q): Query<PageQuery>) -> Reply {
-    let items = TMC_ROLES
-        .iter()
-        .map(|r| role_json(r.name, r.resources))
-        .collect();
+    let items = TMC_ROLES.iter().map(role_json).collect();
     // Every role fits one page unless the caller asks for less.
     let query = PageQuery {
         size: q.size.clone().or_else(|| Some(TMC_ROLES.len().to_string())),
@@ -269,9 +279,7 @@ pub(super) async fn get_role(Path(name): Path<String>) -> Reply {
         .iter()
         .find(|r| r.name == name)
         .ok_or_else(|| TmcError::not_found(format!("role '{name}' not found")))?;
-    Ok(axum::Json(
-        json!({ "role": role_json(role.name, role.resources) }),
-    ))
+    Ok(axum::Json(json!({ "role": role_json(role) })))
 }
 
 #[cfg(test)]

@@ -9,10 +9,13 @@
 //! | workspace | `/v1alpha1/workspaces:iam/{name}` |
 //!
 //! - `GET` answers `{policyList: [IAMPolicy]}`: the resource's own policy first, then the
-//!   policies it inherits (cluster group and organization for a cluster; workspace, cluster,
-//!   cluster group and organization for a namespace). Each policy's `meta.parentReferences`
-//!   names the resource it is attached to; the Terraform provider picks its policy by
-//!   `meta.uid`, so clients must not assume the list holds one policy.
+//!   policies it inherits (cluster group and organization for a cluster; workspace and
+//!   organization for a namespace, as the Terraform provider's docs put it). Each policy's
+//!   `meta.parentReferences` names the resource it is attached to; the Terraform provider picks
+//!   its policy by the `meta.uid` a PATCH answered with, so clients must not assume the list
+//!   holds one policy.
+//! - `GET /v1alpha1/iam/effective?searchScope.targetResourceUid=` lists the same policies of
+//!   the resource with that `meta.uid`, each marked `spec.inherited` ([`effective`]).
 //! - `PATCH` `{fullName, bindingDeltaList: [{op: ADD|DELETE, role, subject: {name, kind}}]}`
 //!   applies the deltas atomically and answers `{policy}`. ADD of a present subject and DELETE of
 //!   an absent one change nothing. A policy left without bindings disappears.
@@ -26,11 +29,13 @@
 //! - Listings `GET /v1alpha1/{clusters,clustergroups,workspaces}` and
 //!   `/v1alpha1/clusters/{cluster}/namespaces` paginate with `pagination.offset` and
 //!   `pagination.size` (default 20) and report `totalCount` as a string (proto3 int64 JSON, as in
-//!   the Terraform provider's models). `GET /v1alpha1/iam/roles` lists the built-in roles.
+//!   the Terraform provider's models). `GET /v1alpha1/iam/roles` lists the roles: the built-in
+//!   ones and the custom `app-deployer` (`spec.isInbuilt: false`), bound like any other.
 //!
 //! Layout: [`scope`] (the path extractor and the resource checks), [`policy`] (the IAM policy
 //! verbs), [`listing`] (the resource listings) and [`error`].
 
+mod effective;
 mod error;
 mod listing;
 mod policy;
@@ -76,6 +81,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/v1alpha1/clusters/{cluster}/namespaces/{name}",
             get(listing::get_namespace),
         )
+        .route("/v1alpha1/iam/effective", get(effective::effective))
         .route("/v1alpha1/iam/roles", get(listing::list_roles))
         .route("/v1alpha1/iam/roles/{name}", get(listing::get_role))
         .route_layer(axum::middleware::from_fn_with_state(

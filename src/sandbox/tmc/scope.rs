@@ -67,31 +67,37 @@ pub(super) struct FullNameQuery {
     provisioner: Option<String>,
 }
 
+impl FullNameQuery {
+    /// Whether a cluster under this management cluster and provisioner matches the query
+    /// (an absent or empty name matches any).
+    pub(super) fn places(&self, management_cluster: &str, provisioner: &str) -> bool {
+        let fits = |given: &Option<String>, actual: &str| {
+            given.as_deref().is_none_or(|g| g.is_empty() || g == actual)
+        };
+        fits(&self.management_cluster, management_cluster) && fits(&self.provisioner, provisioner)
+    }
+}
+
 /// Check that the resource behind `scope` exists (and matches the query's full name).
 pub(super) fn resolve(world: &World, scope: &PolicyScope, query: &FullNameQuery) -> TmcResult<()> {
     let tmc = &world.tmc;
-    let check_cluster = |name: &str| -> TmcResult<()> {
-        let cluster = tmc
-            .clusters
-            .iter()
-            .find(|c| c.object.name == name)
-            .ok_or_else(|| TmcError::not_found(format!("cluster '{name}' not found")))?;
-        let mismatch = |given: &Option<String>, actual: &str| {
-            given
-                .as_deref()
-                .is_some_and(|g| !g.is_empty() && g != actual)
-        };
-        if mismatch(&query.management_cluster, &cluster.management_cluster)
-            || mismatch(&query.provisioner, &cluster.provisioner)
-        {
-            return Err(TmcError::not_found(format!(
+    let check_cluster =
+        |name: &str| -> TmcResult<()> {
+            if !tmc.clusters.iter().any(|c| c.object.name == name) {
+                return Err(TmcError::not_found(format!("cluster '{name}' not found")));
+            }
+            // Same-named clusters differ by management cluster and provisioner.
+            if tmc.clusters.iter().any(|c| {
+                c.object.name == name && query.places(&c.management_cluster, &c.provisioner)
+            }) {
+                return Ok(());
+            }
+            Err(TmcError::not_found(format!(
                 "cluster '{name}' not found under management cluster '{}' and provisioner '{}'",
                 query.management_cluster.as_deref().unwrap_or(""),
                 query.provisioner.as_deref().unwrap_or("")
-            )));
-        }
-        Ok(())
-    };
+            )))
+        };
     let find = |objects: &[TmcObject], kind: &str, name: &str| -> TmcResult<()> {
         find_named(objects, kind, name).map(|_| ())
     };
@@ -144,9 +150,9 @@ pub(super) fn ancestors(world: &World, scope: &PolicyScope) -> Vec<PolicyScope> 
                 .iter()
                 .find(|n| n.cluster == *cluster && n.object.name == *name)
                 .map(|n| PolicyScope::Workspace(n.workspace.clone()));
+            // A namespace inherits from its workspace, not from its cluster (the Terraform
+            // provider's docs on the resource hierarchy).
             chain.extend(workspace);
-            chain.push(PolicyScope::Cluster(cluster.clone()));
-            chain.extend(cluster_group_of(cluster));
         }
     }
     chain.push(PolicyScope::Organization);
