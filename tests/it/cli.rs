@@ -195,16 +195,25 @@ async fn check_passes_with_environment_variables_only() {
         "the token is never printed"
     );
 
-    // Without the org id the environment is not enough, and the message names the variable.
+    // Without the org id the token's own org is used, and `check` says which it is.
     let partial: Vec<(&str, String)> = envs
         .iter()
         .filter(|(name, _)| *name != "TANZU_MCP_ORG_ID")
         .cloned()
         .collect();
     let out = tanzu_mcp_env(&["check"], empty.path(), &partial).await;
-    assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("TANZU_MCP_ORG_ID"), "{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("API token org"), "{text}");
+    assert!(text.contains(sandbox.org_id()), "{text}");
+
+    // An org id that is not the token's is refused, naming the fix.
+    let mut wrong = partial.clone();
+    wrong.push(("TANZU_MCP_ORG_ID", "some-other-org".to_string()));
+    let out = tanzu_mcp_env(&["check"], empty.path(), &wrong).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a mismatching org passed: {text}");
+    assert!(text.contains(sandbox.org_id()), "{text}");
 
     // TANZU_MCP_CONFIG stands for --config.
     let toml = dir.path().join("tanzu-mcp.toml").display().to_string();
