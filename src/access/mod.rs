@@ -7,6 +7,9 @@
 //! - [`person`]: one person's whole access, with warnings about the traps.
 //! - [`invite`], [`bind`]: provisioning, idempotent and refusing the traps.
 //! - [`revoke`]: the revocation plan.
+//! - [`discovery`]: every valid name and every binding at one scope, in the shapes the write
+//!   tools take; [`suggest`]: "did you mean ...?" for unknown names.
+//! - [`reconcile`]: the org-wide audit, each finding with the calls that fix it.
 //! - [`change`]: the one lifecycle of every change (plan, approval, re-plan, execute, verify,
 //!   audit); [`approval`] and [`audit`] are the ports it asks a human and records through.
 //! - [`warning`]: what a human should know, as a closed set of kinds.
@@ -15,6 +18,7 @@ pub mod approval;
 pub mod audit;
 pub mod bind;
 pub mod change;
+pub mod discovery;
 pub mod error;
 pub mod identity;
 pub mod inventory;
@@ -23,9 +27,11 @@ pub mod members;
 pub mod person;
 pub mod policy;
 pub mod ports;
+pub mod reconcile;
 pub mod revoke;
 pub mod schema;
 pub mod scope;
+pub mod suggest;
 pub mod validate;
 pub mod warning;
 

@@ -1,6 +1,8 @@
 //! The tools, one file per group. Each handler parses its arguments, calls `crate::access`
 //! and shapes the result; the rules live in the domain.
 
+pub mod audit;
+pub mod discovery;
 pub mod members;
 pub mod provisioning;
 pub mod revoke;
