@@ -240,7 +240,7 @@ async fn find_cluster(
     let clusters = systems.tmc.clusters().await?;
     if !clusters.iter().any(|c| c.name == name) {
         return Err(unknown_name(
-            "TMC cluster",
+            "cluster in TMC",
             name,
             clusters.iter().map(|c| c.name.as_str()),
         ));

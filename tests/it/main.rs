@@ -4,6 +4,7 @@
 mod support;
 
 mod api_shapes;
+mod audit_access;
 mod bind;
 mod cli;
 mod clients_csp;
@@ -15,7 +16,10 @@ mod clients_token;
 mod config_check;
 mod hostile_input;
 mod invite;
+mod list_clusters;
 mod list_members;
+mod list_role_bindings;
+mod prompts;
 mod revoke;
 mod sandbox_config;
 mod sandbox_control;
