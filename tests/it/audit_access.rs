@@ -93,6 +93,14 @@ async fn every_planted_leftover_is_found_and_no_active_member_is_named() {
         "{progress:?}"
     );
     let scopes = report["summary"]["tmc_scopes_read"].as_u64().unwrap() as usize;
-    assert_eq!(progress.len(), scopes + 3);
+    // Each is sent before the result, but the test client handles notifications on a task of
+    // their own, so the last may still be on its way when the result arrives.
+    assert!(progress.len() + 1 >= scopes + 3, "{progress:?}");
+    assert!(
+        progress
+            .iter()
+            .all(|p| p.total.is_some_and(|t| t as usize <= scopes + 3)),
+        "{progress:?}"
+    );
     server.close().await;
 }
