@@ -312,7 +312,7 @@ async fn plan_binding(systems: &Systems, change: &Bind) -> AccessResult<ChangePl
         BindTarget::Tmc(scope) => {
             let roles = systems.tmc.roles().await?;
             if !roles.iter().any(|r| r == role) {
-                return Err(unknown_role(role, "TMC", &roles));
+                return Err(unknown_role(role, "TMC role", &roles));
             }
             let policy = systems
                 .tmc
@@ -422,12 +422,7 @@ async fn plan_binding(systems: &Systems, change: &Bind) -> AccessResult<ChangePl
 }
 
 fn unknown_role(role: &str, what: &str, valid: &[String]) -> AccessError {
-    let mut valid = valid.to_vec();
-    valid.sort();
-    AccessError::refused(
-        format!("'{role}' is not a known {what} role"),
-        format!("use one of: {}", valid.join(", ")),
-    )
+    super::suggest::unknown_name(what, role, valid.iter().map(String::as_str))
 }
 
 fn not_found_as_refusal(e: super::ports::BackendError, target: &BindTarget) -> AccessError {

@@ -27,9 +27,42 @@ pub struct Inventory {
     pub errors: Vec<BackendError>,
 }
 
+/// One read of a scan: a TMC resource's policy or a TAP cluster's bindings.
+#[derive(Debug, Clone, Copy)]
+pub enum Place<'a> {
+    Tmc(&'a TmcScope),
+    Tap(&'a str),
+}
+
+/// Told about a scan as it goes (for progress and per-place reporting); every method may be
+/// called from concurrent reads.
+pub trait ScanObserver: Sync {
+    /// `more` reads are now known to be coming (called again as listings reveal more).
+    fn expecting(&self, more: usize);
+    /// One read finished: how many bindings it found, or why it failed.
+    fn read(&self, place: Place<'_>, outcome: Result<usize, &BackendError>);
+}
+
+/// Observes nothing.
+pub struct Unobserved;
+
+impl ScanObserver for Unobserved {
+    fn expecting(&self, _: usize) {}
+    fn read(&self, _: Place<'_>, _: Result<usize, &BackendError>) {}
+}
+
 /// Scan TMC and every TAP cluster.
 pub async fn scan(tmc: &dyn TmcIam, rbac: &dyn ClusterRbac) -> Inventory {
-    let (tmc_part, tap_part) = futures::join!(scan_tmc(tmc), scan_tap(rbac));
+    scan_observed(tmc, rbac, &Unobserved).await
+}
+
+/// [`scan`], telling `observer` about each read as it finishes.
+pub async fn scan_observed(
+    tmc: &dyn TmcIam,
+    rbac: &dyn ClusterRbac,
+    observer: &dyn ScanObserver,
+) -> Inventory {
+    let (tmc_part, tap_part) = futures::join!(scan_tmc(tmc, observer), scan_tap(rbac, observer));
     let mut inventory = Inventory {
         tmc: tmc_part.0,
         tap: tap_part.0,
@@ -89,12 +122,20 @@ pub async fn tmc_scopes(tmc: &dyn TmcIam) -> (Vec<TmcScope>, Vec<BackendError>) 
     (scopes, errors)
 }
 
-async fn scan_tmc(tmc: &dyn TmcIam) -> (Vec<(TmcScope, Vec<TmcRoleBinding>)>, Vec<BackendError>) {
+async fn scan_tmc(
+    tmc: &dyn TmcIam,
+    observer: &dyn ScanObserver,
+) -> (Vec<(TmcScope, Vec<TmcRoleBinding>)>, Vec<BackendError>) {
     let (scopes, mut errors) = tmc_scopes(tmc).await;
+    observer.expecting(scopes.len());
     let reads: Vec<_> = scopes
         .into_iter()
         .map(|scope| async move {
             let policy = tmc.policy(&scope).await;
+            observer.read(
+                Place::Tmc(&scope),
+                policy.as_ref().map(|bindings| bindings.len()),
+            );
             (scope, policy)
         })
         .collect();
@@ -110,11 +151,22 @@ async fn scan_tmc(tmc: &dyn TmcIam) -> (Vec<(TmcScope, Vec<TmcRoleBinding>)>, Ve
     (found, errors)
 }
 
-async fn scan_tap(rbac: &dyn ClusterRbac) -> (Vec<RbacBinding>, Vec<BackendError>) {
-    let reads: Vec<_> = rbac
-        .clusters()
+async fn scan_tap(
+    rbac: &dyn ClusterRbac,
+    observer: &dyn ScanObserver,
+) -> (Vec<RbacBinding>, Vec<BackendError>) {
+    let clusters = rbac.clusters();
+    observer.expecting(clusters.len());
+    let reads: Vec<_> = clusters
         .into_iter()
-        .map(|cluster| async move { rbac.bindings(&cluster).await })
+        .map(|cluster| async move {
+            let bindings = rbac.bindings(&cluster).await;
+            observer.read(
+                Place::Tap(&cluster),
+                bindings.as_ref().map(|found| found.len()),
+            );
+            bindings
+        })
         .collect();
     let listed: Vec<_> = stream::iter(reads)
         .buffered(TAP_CLUSTERS_IN_FLIGHT)

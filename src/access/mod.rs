@@ -7,8 +7,11 @@
 //! - [`person`]: one person's whole access, with warnings about the traps.
 //! - [`invite`], [`bind`]: provisioning, idempotent and refusing the traps.
 //! - [`revoke`]: the revocation plan.
-//! - [`unbind`], [`change_role`]: removing or moving one subject's role at one scope.
+//!   tools take; [`suggest`]: "did you mean ...?" for unknown names.
+//! - [`discovery`]: every valid name and every binding at one scope, in the shapes the write
 //! - [`provision`]: invite, wait for acceptance, bind.
+//! - [`reconcile`]: the org-wide audit, each finding with the calls that fix it.
+//! - [`unbind`], [`change_role`]: removing or moving one subject's role at one scope.
 //! - [`change`]: the one lifecycle of every change (plan, approval, re-plan, execute, verify,
 //!   audit); [`approval`] and [`audit`] are the ports it asks a human and records through.
 //! - [`warning`]: what a human should know, as a closed set of kinds.
@@ -18,6 +21,7 @@ pub mod audit;
 pub mod bind;
 pub mod change;
 pub mod change_role;
+pub mod discovery;
 pub mod error;
 pub mod identity;
 pub mod inventory;
@@ -27,9 +31,11 @@ pub mod person;
 pub mod policy;
 pub mod ports;
 pub mod provision;
+pub mod reconcile;
 pub mod revoke;
 pub mod schema;
 pub mod scope;
+pub mod suggest;
 pub mod unbind;
 pub mod validate;
 pub mod warning;

@@ -13,9 +13,10 @@ use super::error::AccessResult;
 use super::identity::{Identity, normalize_email};
 use super::inventory::{self, Inventory};
 use super::ports::{
-    BackendError, Invitation, InvitationStatus, Member, OrgGroup, RbacBinding, Subject,
+    BackendError, Invitation, InvitationStatus, Member, OrgGroup, RbacBinding, RoleKind, Subject,
     SubjectKind, TmcScope,
 };
+use super::scope::ScopeRef;
 use super::warning::Warning;
 
 /// A person's standing in the CSP org, derived from members and invitations.
@@ -53,7 +54,9 @@ pub struct PendingInvitation {
     pub org_roles: Vec<String>,
 }
 
-/// A TMC role the person holds directly (as a USER subject).
+/// A TMC role the person holds directly (as a USER subject). `role` and `scope` are what
+/// `bind_role`, `change_role` and `unbind_role` take, unchanged (a TMC scope serializes as the
+/// tools' `Scope`, with management cluster and provisioner filled in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TmcGrant {
     /// The resource whose IAM policy holds the binding.
@@ -80,10 +83,19 @@ impl std::fmt::Display for BindingKind {
     }
 }
 
-/// A Kubernetes binding on a TAP cluster that names the person as a User.
+/// A Kubernetes binding on a TAP cluster that names the person as a User. `role` and `scope`
+/// are what `bind_role`, `change_role` and `unbind_role` take, unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TapGrant {
-    /// TAP cluster name.
+    /// The role the binding points at: a ClusterRole name such as `app-editor` (or a Role's
+    /// name when `role_kind` is `Role`).
+    pub role: String,
+    /// Where, in the write tools' shape: `{kind: "tap_cluster", name, namespace?}`.
+    pub scope: ScopeRef,
+    /// `ClusterRole`, or `Role` for a RoleBinding to a namespaced Role (which bind_role does
+    /// not make).
+    pub role_kind: RoleKind,
+    /// TAP cluster name (the same as `scope.name`).
     pub cluster: String,
     /// `ClusterRoleBinding` or `RoleBinding`.
     pub binding_kind: BindingKind,
@@ -92,8 +104,9 @@ pub struct TapGrant {
     pub namespace: Option<String>,
     /// Binding name.
     pub binding: String,
-    /// The role it grants, as `ClusterRole/name` or `Role/name`.
-    pub role: String,
+    /// The role as `ClusterRole/name` or `Role/name` (what `role` held before it took the
+    /// write tools' shape).
+    pub role_ref: String,
     /// The subject exactly as the binding spells it.
     pub subject: Subject,
     /// How many other subjects share this binding (they keep it when the person is revoked).
@@ -403,7 +416,10 @@ fn tap_grant(binding: &RbacBinding, subject: &Subject) -> TapGrant {
         },
         namespace: binding.namespace.clone(),
         binding: binding.name.clone(),
-        role: format!("{}/{}", binding.role_kind, binding.role_name),
+        role: binding.role_name.clone(),
+        scope: ScopeRef::tap(&binding.cluster, binding.namespace.as_deref()),
+        role_kind: binding.role_kind,
+        role_ref: format!("{}/{}", binding.role_kind, binding.role_name),
         subject: subject.clone(),
         other_subjects: binding.subjects.iter().filter(|s| *s != subject).count(),
     }

@@ -1,6 +1,7 @@
 //! Where a grant goes: the scope as a caller names it ([`ScopeRef`], the shape the tools take)
 //! and as the systems need it ([`BindTarget`]), with a cluster's management cluster and
-//! provisioner looked up in TMC when the name alone is unambiguous.
+//! provisioner looked up in TMC when the name alone is unambiguous. Unknown names are refused
+//! with the close matches.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Systems;
 use super::error::{AccessError, AccessResult};
 use super::ports::{TmcCluster, TmcScope};
+use super::suggest::unknown_name;
 use super::validate::{NameRule::Dns1123Label, name};
 
 /// Where a binding goes.
@@ -95,7 +97,49 @@ pub enum ScopeRef {
     },
 }
 
-/// Turn a scope as named into a precise target, looking up a cluster's full name in TMC.
+impl From<TmcScope> for ScopeRef {
+    /// A TMC scope in the shape the tools take, with every name filled in.
+    fn from(scope: TmcScope) -> Self {
+        match scope {
+            TmcScope::Organization => ScopeRef::Organization,
+            TmcScope::ClusterGroup { name } => ScopeRef::ClusterGroup { name },
+            TmcScope::Workspace { name } => ScopeRef::Workspace { name },
+            TmcScope::Cluster {
+                name,
+                management_cluster,
+                provisioner,
+            } => ScopeRef::Cluster {
+                name,
+                management_cluster: Some(management_cluster),
+                provisioner: Some(provisioner),
+            },
+            TmcScope::Namespace {
+                cluster,
+                name,
+                management_cluster,
+                provisioner,
+            } => ScopeRef::Namespace {
+                cluster,
+                name,
+                management_cluster: Some(management_cluster),
+                provisioner: Some(provisioner),
+            },
+        }
+    }
+}
+
+impl ScopeRef {
+    /// A TAP cluster, or one of its namespaces.
+    pub fn tap(cluster: &str, namespace: Option<&str>) -> Self {
+        ScopeRef::TapCluster {
+            name: cluster.to_string(),
+            namespace: namespace.map(str::to_string),
+        }
+    }
+}
+
+/// Turn a scope as named into a precise target, looking up a cluster's full name in TMC. Every
+/// name must exist: an unknown one is refused with the close matches ("did you mean ...?").
 pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTarget> {
     // Every name is checked against its system's rule before anything is looked up, so no
     // request is ever built from `.`, `..`, a control character or a blank.
@@ -107,12 +151,18 @@ pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTar
     };
     Ok(match scope {
         ScopeRef::Organization => BindTarget::Tmc(TmcScope::Organization),
-        ScopeRef::ClusterGroup { name } => BindTarget::Tmc(TmcScope::ClusterGroup {
-            name: nonempty("name", &name)?,
-        }),
-        ScopeRef::Workspace { name } => BindTarget::Tmc(TmcScope::Workspace {
-            name: nonempty("name", &name)?,
-        }),
+        ScopeRef::ClusterGroup { name } => {
+            let name = nonempty("name", &name)?;
+            let known = systems.tmc.cluster_groups().await?;
+            exists("TMC cluster group", &name, &known)?;
+            BindTarget::Tmc(TmcScope::ClusterGroup { name })
+        }
+        ScopeRef::Workspace { name } => {
+            let name = nonempty("name", &name)?;
+            let known = systems.tmc.workspaces().await?;
+            exists("TMC workspace", &name, &known)?;
+            BindTarget::Tmc(TmcScope::Workspace { name })
+        }
         ScopeRef::Cluster {
             name,
             management_cluster,
@@ -145,6 +195,12 @@ pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTar
                 optional("provisioner", provisioner)?,
             )
             .await?;
+            let known = systems.tmc.namespaces(&cluster).await?;
+            exists(
+                &format!("namespace of TMC cluster '{}'", cluster.name),
+                &name,
+                &known,
+            )?;
             BindTarget::Tmc(TmcScope::Namespace {
                 cluster: cluster.name,
                 name,
@@ -153,11 +209,26 @@ pub async fn resolve(systems: &Systems, scope: ScopeRef) -> AccessResult<BindTar
             })
         }
         // A blank namespace is an error, never "cluster-wide": omit it for a ClusterRoleBinding.
-        ScopeRef::TapCluster { name, namespace } => BindTarget::Tap {
-            cluster: nonempty("name", &name)?,
-            namespace: optional("namespace", namespace)?,
-        },
+        ScopeRef::TapCluster { name, namespace } => {
+            let cluster = nonempty("name", &name)?;
+            exists("TAP cluster", &cluster, &systems.rbac.clusters())?;
+            let namespace = optional("namespace", namespace)?;
+            if let Some(ns) = &namespace {
+                let known = systems.rbac.namespaces(&cluster).await?;
+                exists(&format!("namespace of TAP cluster '{cluster}'"), ns, &known)?;
+            }
+            BindTarget::Tap { cluster, namespace }
+        }
     })
+}
+
+/// `name` is one of `known`, or the refusal says which are close.
+fn exists(what: &str, name: &str, known: &[String]) -> AccessResult<()> {
+    if known.iter().any(|k| k == name) {
+        Ok(())
+    } else {
+        Err(unknown_name(what, name, known.iter().map(String::as_str)))
+    }
 }
 
 async fn find_cluster(
@@ -166,14 +237,14 @@ async fn find_cluster(
     management_cluster: Option<String>,
     provisioner: Option<String>,
 ) -> AccessResult<TmcCluster> {
-    if let (Some(management_cluster), Some(provisioner)) = (&management_cluster, &provisioner) {
-        return Ok(TmcCluster {
-            name: name.to_string(),
-            management_cluster: management_cluster.clone(),
-            provisioner: provisioner.clone(),
-        });
-    }
     let clusters = systems.tmc.clusters().await?;
+    if !clusters.iter().any(|c| c.name == name) {
+        return Err(unknown_name(
+            "cluster in TMC",
+            name,
+            clusters.iter().map(|c| c.name.as_str()),
+        ));
+    }
     let candidates: Vec<_> = clusters
         .into_iter()
         .filter(|c| c.name == name)
@@ -187,8 +258,12 @@ async fn find_cluster(
     match candidates.len() {
         1 => Ok(candidates.into_iter().next().expect("one candidate")),
         0 => Err(AccessError::refused(
-            format!("TMC has no cluster named '{name}'"),
-            "check the name; get_user_access lists the clusters where someone holds a role",
+            format!(
+                "TMC has a cluster named '{name}', but not with management_cluster {} and provisioner {}",
+                management_cluster.as_deref().unwrap_or("(any)"),
+                provisioner.as_deref().unwrap_or("(any)"),
+            ),
+            "omit management_cluster and provisioner, or take them from list_clusters",
         )),
         _ => Err(AccessError::invalid(format!(
             "more than one TMC cluster is named '{name}' ({}); give management_cluster and provisioner",

@@ -4,7 +4,8 @@
 //! - [`tools`]: one file per tool group, each a `#[tool_router]` impl summed here.
 //! - [`approval`]: asking a human to approve a plan (elicitation on both protocol paths, a
 //!   browser page, or confirmation tokens): the server's side of the domain's approval port.
-//! - [`progress`]: progress notifications while a plan runs.
+//! - [`progress`]: progress notifications while a plan runs or an audit reads.
+//! - [`prompts`]: the guide's workflows as MCP prompts.
 //! - [`outcome`]: the one place where domain errors become `isError` tool results.
 //! - [`catalog`]: the published tool catalogue (`tanzu-mcp tools --json`, `tools/*.json`).
 //! - [`arguments`]: arguments checked against the input schema, with messages a model can act on.
@@ -17,6 +18,7 @@ pub mod catalog;
 pub mod outcome;
 pub mod portable;
 pub mod progress;
+pub mod prompts;
 pub mod tools;
 pub mod transport;
 
@@ -30,12 +32,13 @@ use rmcp::model::{
     ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool_handler};
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, prompt_handler, tool_handler};
 use tokio_util::sync::CancellationToken;
 
 use crate::access::Systems;
 use crate::access::audit::AuditLog;
 use crate::access::change::locks::ChangeLocks;
+use crate::access::discovery::CursorKey;
 use crate::access::policy::WritePolicy;
 pub use approval::ConfirmMode;
 use approval::browser::{self, BrowserPages, opener::Opener};
@@ -80,6 +83,8 @@ pub(crate) struct Shared {
     pub policy: Arc<WritePolicy>,
     /// Serializes changes to one person across every session of this process.
     pub locks: ChangeLocks,
+    /// Signs list_role_bindings cursors, so they work across sessions and cannot be forged.
+    pub cursors: CursorKey,
 }
 
 /// The MCP server. Cheap to clone: one per session over HTTP, sharing [`Shared`].
@@ -108,6 +113,7 @@ impl TanzuMcp {
             audit,
             policy: Arc::new(options.policy.clone()),
             locks: ChangeLocks::default(),
+            cursors: CursorKey::default(),
         };
         Ok(TanzuMcp {
             shared: Arc::new(shared),
@@ -136,7 +142,9 @@ impl TanzuMcp {
             + Self::revoke_router()
             + Self::provision_router()
             + Self::change_role_router()
-            + Self::unbind_router();
+            + Self::unbind_router()
+            + Self::discovery_router()
+            + Self::audit_router();
         for route in router.map.values_mut() {
             route.attr.input_schema = Arc::new(portable::schema(&route.attr.input_schema));
             if let Some(output) = &route.attr.output_schema {
@@ -210,13 +218,23 @@ pub fn unknown_tool_message(name: &str, offered: &[String]) -> String {
 }
 
 const INSTRUCTIONS: &str = "tanzu-mcp manages who can reach VMware Tanzu: CSP org membership, TMC IAM \
-policies and Kubernetes RBAC on TAP clusters. Start with get_user_access to see one person's access \
-everywhere, or list_members for the org. invite_user and bind_role are idempotent and refuse the \
-known traps (binding someone who has not accepted their invitation, group names that differ in case). \
-revoke_all_access removes a person everywhere, but only after a human approves the exact plan: you \
-cannot approve it yourself.";
+policies and Kubernetes RBAC on TAP clusters. Order: read first. list_clusters gives every valid \
+name (TMC clusters, cluster groups, workspaces, roles, TAP clusters and their ClusterRoles; with \
+`cluster`, its namespaces): never guess a name, an unknown one is refused with the close matches. \
+get_user_access shows one person everywhere, list_members the org, list_role_bindings every \
+binding at one scope, audit_access the whole org's problems with the calls that fix each. Every \
+grant and row carries `role` and `scope` exactly as bind_role, change_role and unbind_role take \
+them. Then write: provision_user (invite, wait for acceptance, bind; call again when `pending`), \
+invite_user and bind_role are idempotent and refuse the known traps (binding someone who has not \
+accepted their invitation, group names that differ in case). Approval: revoke_all_access, \
+change_role, unbind_role and privileged grants (admin and owner roles, group grants at \
+organization scope) change nothing until a human approves the exact plan in the client (they \
+type the email or group back); you cannot approve it yourself, and if the world changes before \
+it runs the human is asked again. The prompts onboard_developer, offboard_person, grant_group and \
+access_review walk through the common workflows.";
 
 #[tool_handler(router = self.tool_router)]
+#[prompt_handler(router = Self::prompts_router())]
 impl ServerHandler for TanzuMcp {
     /// The router's call, with an unknown tool named, arguments checked against the schema
     /// first (an `isError` result the model can act on), and results as the schema says.
@@ -254,8 +272,8 @@ impl ServerHandler for TanzuMcp {
     }
 
     fn get_info(&self) -> ServerConfig {
-        // Resources and prompts are advertised (and empty) so generic clients listing them get
-        // an empty list rather than "method not found".
+        // Resources are advertised (and empty) so generic clients listing them get an empty
+        // list rather than "method not found".
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()

@@ -48,6 +48,14 @@ impl ProgressReporter {
         }
     }
 
+    /// One step of a read finished (an audit's scope or cluster): `total` is how many steps
+    /// are known so far.
+    pub fn step(&self, message: String, total: usize) {
+        if let Some(sender) = &self.sender {
+            let _ = sender.send((message, Some(total)));
+        }
+    }
+
     /// Wait until every notification is sent, so they precede the tool's result.
     pub async fn finish(mut self) {
         self.sender = None;
@@ -59,15 +67,13 @@ impl ProgressReporter {
 
 impl Progress for ProgressReporter {
     fn action_done(&self, action: &PlannedAction, result: &ActionResult, total: usize) {
-        if let Some(sender) = &self.sender {
-            let message = format!(
-                "{} {}: {}",
-                result.outcome.as_str(),
-                action.system,
-                action.target
-            );
-            let _ = sender.send((message, Some(total)));
-        }
+        let message = format!(
+            "{} {}: {}",
+            result.outcome.as_str(),
+            action.system,
+            action.target
+        );
+        self.step(message, total);
     }
 }
 

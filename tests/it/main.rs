@@ -4,6 +4,7 @@
 mod support;
 
 mod api_shapes;
+mod audit_access;
 mod bind;
 mod bind_twin_clusters;
 mod browser_approval;
@@ -22,9 +23,12 @@ mod fixture_shapes;
 mod group_membership;
 mod hostile_input;
 mod invite;
+mod list_clusters;
 mod list_members;
+mod list_role_bindings;
 mod model_errors;
 mod packaging;
+mod prompts;
 mod provision_user;
 mod result_size;
 mod revoke;

@@ -528,7 +528,11 @@ async fn read_only_mode_neither_lists_nor_runs_revocation() {
         .into_iter()
         .map(|t| t.name.to_string())
         .collect();
-    assert_eq!(tools.len(), 2, "{tools:?}");
+    assert_eq!(
+        tools.len(),
+        5,
+        "the read tools only (get_user_access, list_members, list_clusters, list_role_bindings, audit_access): {tools:?}"
+    );
     assert!(
         !tools
             .iter()

@@ -1,8 +1,10 @@
 //! The tools, one file per group. Each handler parses its arguments, calls `crate::access`
 //! and shapes the result; the rules live in the domain.
 
+pub mod audit;
 pub mod change_result;
 pub mod change_role;
+pub mod discovery;
 pub mod members;
 pub mod provision;
 pub mod provisioning;
