@@ -14,6 +14,7 @@ mod clients_tmc;
 mod clients_token;
 mod config_check;
 mod hostile_input;
+mod http_limits;
 mod invite;
 mod list_members;
 mod revoke;
