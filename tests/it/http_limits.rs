@@ -13,10 +13,10 @@ use crate::support::transport::initialize_request;
 use tanzu_mcp::server::transport::HttpOptions;
 
 /// `tanzu-mcp serve --sandbox --transport http` on a free loopback port, killed on drop.
-struct Served {
+pub struct Served {
     child: tokio::process::Child,
-    addr: String,
-    _log: ServerLog,
+    pub addr: String,
+    pub log: ServerLog,
 }
 
 impl Drop for Served {
@@ -25,7 +25,12 @@ impl Drop for Served {
     }
 }
 
-async fn serve(extra: &[&str], env: &[(&str, &str)]) -> Served {
+pub async fn serve(extra: &[&str], env: &[(&str, &str)]) -> Served {
+    serve_logging("info", extra, env).await
+}
+
+/// [`serve`] with `TANZU_MCP_LOG=filter`.
+pub async fn serve_logging(filter: &str, extra: &[&str], env: &[(&str, &str)]) -> Served {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -43,7 +48,7 @@ async fn serve(extra: &[&str], env: &[(&str, &str)]) -> Served {
             &addr,
         ])
         .args(extra)
-        .env("TANZU_MCP_LOG", "info")
+        .env("TANZU_MCP_LOG", filter)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log.stdio())
@@ -57,11 +62,7 @@ async fn serve(extra: &[&str], env: &[(&str, &str)]) -> Served {
         assert!(Instant::now() < deadline, "the server listens within 30 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Served {
-        child,
-        addr,
-        _log: log,
-    }
+    Served { child, addr, log }
 }
 
 /// Reads until the peer closes; returns what came and how long it took, or `None` if it was

@@ -25,6 +25,7 @@ mod sandbox_k8s;
 mod sandbox_kube_rs;
 mod sandbox_kubectl;
 mod sandbox_tmc;
+mod secret_scan;
 mod tool_catalog;
 mod transport_guard;
 mod transport_shutdown;
