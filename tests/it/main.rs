@@ -13,6 +13,7 @@ mod clients_rbac;
 mod clients_tmc;
 mod clients_token;
 mod config_check;
+mod fault_matrix;
 mod hostile_input;
 mod http_limits;
 mod invite;
