@@ -101,7 +101,7 @@ struct Counts {
 
 async fn client(n: usize, url: String, until: Instant, counts: Arc<Counts>) {
     let http = reqwest::Client::new();
-    let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ (n as u64 + 1) * 0x1000_0001);
+    let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ ((n as u64 + 1) * 0x1000_0001));
     'session: while Instant::now() < until {
         let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {},
