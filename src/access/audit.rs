@@ -2,7 +2,9 @@
 //! [`AuditLog`], the sink that appends JSON lines to a file.
 //!
 //! What is audited, and when, is decided by the change lifecycle (`access::change`), never by a
-//! tool handler. Records carry who asked (the MCP client's name) and what was attempted and how
+//! tool handler: an `intent` record, written and flushed before an action is made (no record, no
+//! action), then its `outcome` record. Records carry who asked (the MCP client's name and, over
+//! authenticated HTTP, the label of the credential it presented) and what was attempted and how
 //! it ended; never a token or credential. The file is opened for append so several servers can
 //! share it, and each line is written with one `write` so lines do not interleave.
 
@@ -17,22 +19,37 @@ use time::format_description::well_known::Rfc3339;
 
 use super::ports::System;
 
+/// Whether a record announces an action or tells how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// About to be attempted: written before the action, which is not made if this fails.
+    Intent,
+    /// How it ended (`outcome` says).
+    Outcome,
+}
+
 /// One attempted change.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord<'a> {
+    pub phase: Phase,
     pub tool: &'a str,
     /// The person or group the change is about.
     pub target: &'a str,
     pub system: System,
     /// What was attempted, in words: "cluster 'dev' role cluster.admin: remove USER alice@...".
     pub action: &'a str,
-    /// `done`, `already_absent`, `already_present`, `failed`, `skipped`.
+    /// `done`, `already_absent`, `already_present`, `failed`, `skipped`; `intended` in an
+    /// intent record.
     pub outcome: &'a str,
     /// Error message or other detail; empty when there is none.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub detail: &'a str,
     /// The MCP client that asked (its self-reported name and version).
     pub client: &'a str,
+    /// The label of the HTTP bearer credential the request came with (never the secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<&'a str>,
 }
 
 /// A human's answer to an approval asked outside the MCP client (the browser page): who
@@ -73,6 +90,8 @@ pub trait AuditSink: Send + Sync {
 pub struct Requester {
     /// The MCP client's self-reported name and version.
     pub client: String,
+    /// The label of the HTTP bearer credential it presented, when HTTP auth is on.
+    pub credential: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -2,7 +2,9 @@
 //! traps: a user who has not accepted the invitation is refused (a binding now would fail or
 //! dangle), a group name that matches a real group only when case is ignored is refused (it
 //! would grant nothing), unknown roles are refused with the valid ones listed, and a binding
-//! that already exists is reported, not duplicated.
+//! that already exists is reported, not duplicated. Membership is checked again once a user's
+//! binding has landed: someone removed from the org meanwhile (a revoke elsewhere) does not keep
+//! it; it is removed again and the result says so.
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -13,8 +15,8 @@ use super::Systems;
 use std::sync::Arc;
 
 use super::change::{
-    About, ActionOutcome, Change, ChangePlan, Gate, Operation, Outcome, Step, Unapproved,
-    Verification, apply,
+    About, ActionOutcome, Change, ChangePlan, Gate, Operation, Outcome, PlannedAction, Step,
+    Unapproved, Verification, apply, run_compensation,
 };
 use super::error::{AccessError, AccessResult};
 use super::identity::{Identity, normalize_email};
@@ -178,8 +180,13 @@ pub async fn bind_role<P: Send>(
             audit_failure,
         }) => {
             if let Some(failure) = audit_failure {
+                let made = results.iter().any(|r| r.outcome != ActionOutcome::Skipped);
                 return Err(AccessError::refused(
-                    format!("the binding was attempted, but {failure}"),
+                    if made {
+                        format!("the binding was attempted, but {failure}")
+                    } else {
+                        format!("nothing changed: {failure}, and no change is made unrecorded")
+                    },
                     "check --audit-log's file and disk",
                 ));
             }
@@ -198,12 +205,91 @@ pub async fn bind_role<P: Send>(
                     ));
                 }
             };
+            if done == BindOutcome::Bound && matches!(change.grantee, Grantee::User(_)) {
+                still_active(systems, &plan, gate).await?;
+            }
             verified(verification)?;
             done
         }
         Ok(_) => BindOutcome::AlreadyBound,
     };
     Ok(Ok(result(outcome)))
+}
+
+/// After a user's binding landed: if they are no longer an ACTIVE member (removed while the
+/// binding was made), remove the binding again and say so.
+async fn still_active<P: Send>(
+    systems: &Systems,
+    plan: &ChangePlan<Grant>,
+    gate: &Gate<'_, P>,
+) -> AccessResult<()> {
+    let email = plan.about.subject.name.as_str();
+    let standing = standing(systems, email).await.map_err(|e| {
+        AccessError::refused(
+            format!("the binding was made, but whether {email} is still an ACTIVE member could not be checked: {e}"),
+            format!("check with get_user_access for {email}; revoke_all_access removes the binding if they left"),
+        )
+    })?;
+    if standing.member.is_some() {
+        return Ok(());
+    }
+    let why = format!(
+        "{email} stopped being an ACTIVE member of the CSP org while the binding was being made"
+    );
+    let Some(undo) = plan.actions.first().and_then(undo_of) else {
+        return Ok(());
+    };
+    let (result, audit_failure) = run_compensation::<Bind, P>(systems, email, &undo, gate).await;
+    match audit_failure {
+        None if result.succeeded() => Err(AccessError::refused(
+            format!("{why}, so the binding was removed again: nothing is granted"),
+            format!(
+                "if {email} should have access, invite them again (invite_user) and bind once they are ACTIVE"
+            ),
+        )),
+        failure => Err(AccessError::refused(
+            format!(
+                "{why}, and removing the binding again did not complete ({}): it may still be in place",
+                failure.unwrap_or(result.detail)
+            ),
+            format!("run revoke_all_access for {email}"),
+        )),
+    }
+}
+
+/// The action that takes back what a binding action added.
+fn undo_of(action: &PlannedAction) -> Option<PlannedAction> {
+    let operation = match &action.operation {
+        Operation::TmcAddSubject {
+            scope,
+            role,
+            subject,
+        } => Operation::TmcRemoveSubject {
+            scope: scope.clone(),
+            role: role.clone(),
+            subject: subject.clone(),
+        },
+        Operation::TapCreateBinding {
+            cluster,
+            namespace,
+            binding,
+            subject,
+            ..
+        } => Operation::TapRemoveSubject {
+            cluster: cluster.clone(),
+            namespace: namespace.clone(),
+            binding: binding.clone(),
+            subject: subject.clone(),
+        },
+        _ => return None,
+    };
+    Some(PlannedAction {
+        id: action.id,
+        system: action.system,
+        target: action.target.clone(),
+        effect: "remove it again: the subject is no longer an ACTIVE member".to_string(),
+        operation,
+    })
 }
 
 /// A grant that ran is only reported once planning again finds it in place.
@@ -467,6 +553,111 @@ pub fn binding_name(role: &str, subject: &Subject) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::fakes::{Fake, no_human, small_world};
+    use crate::access::ports::BackendResult;
+    use crate::access::ports::{
+        Directory, Invitation, Member, MemberPage, OrgGroup, RemovalOutcome, TmcScope,
+    };
+
+    /// The CSP directory of `fake`, in which `leaver` leaves the org right after the first
+    /// membership check: what a revoke in another process does between check and write.
+    struct LeavesAfterCheck {
+        fake: Fake,
+        leaver: &'static str,
+    }
+
+    #[async_trait]
+    impl Directory for LeavesAfterCheck {
+        async fn members_page(&self, start: usize, limit: usize) -> BackendResult<MemberPage> {
+            self.fake.members_page(start, limit).await
+        }
+        async fn find_member(&self, email: &str) -> BackendResult<Option<Member>> {
+            let found = self.fake.find_member(email).await;
+            self.fake.world().members.retain(|m| m.email != self.leaver);
+            found
+        }
+        async fn invitations(&self) -> BackendResult<Vec<Invitation>> {
+            self.fake.invitations().await
+        }
+        async fn invite(&self, emails: &[String], org_role: &str) -> BackendResult<()> {
+            self.fake.invite(emails, org_role).await
+        }
+        async fn revoke_invitation(&self, invitation_id: &str) -> BackendResult<()> {
+            self.fake.revoke_invitation(invitation_id).await
+        }
+        async fn remove_members(&self, user_ids: &[String]) -> BackendResult<RemovalOutcome> {
+            self.fake.remove_members(user_ids).await
+        }
+        async fn groups(&self) -> BackendResult<Vec<OrgGroup>> {
+            self.fake.groups().await
+        }
+        async fn group_member_ids(&self, group_id: &str) -> BackendResult<Vec<String>> {
+            self.fake.group_member_ids(group_id).await
+        }
+    }
+
+    fn bob_binds(target: BindTarget, role: &str) -> Bind {
+        Bind {
+            grantee: Grantee::User("bob@example.com".into()),
+            role: role.into(),
+            target,
+            policy: Arc::new(WritePolicy::default()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_grant_to_someone_removed_meanwhile_is_removed_again_and_said_so() {
+        let targets = [
+            (BindTarget::Tmc(TmcScope::Organization), "organization.view"),
+            (
+                BindTarget::Tap {
+                    cluster: "tap-b".into(),
+                    namespace: None,
+                },
+                "app-editor",
+            ),
+        ];
+        for (target, role) in targets {
+            let fake = small_world();
+            if matches!(target, BindTarget::Tap { .. }) {
+                // bob holds app-editor there already; take it away so the bind has work to do.
+                fake.world().tap.retain(|b| b.cluster != "tap-b");
+            }
+            let mut systems = fake.systems();
+            systems.directory = Arc::new(LeavesAfterCheck {
+                fake: fake.clone(),
+                leaver: "bob@example.com",
+            });
+            let error = bind_role(&systems, &bob_binds(target.clone(), role), &no_human())
+                .await
+                .expect_err("the grant does not stand");
+            let message = error.to_string();
+            assert!(message.contains("removed again"), "{message}");
+            let world = fake.world();
+            let calls: Vec<&String> = world.calls.iter().collect();
+            assert!(
+                calls
+                    .iter()
+                    .any(|c| *c == "add_binding" || *c == "create_binding"),
+                "the binding did land first: {calls:?}"
+            );
+            let tmc_holds = world
+                .tmc
+                .values()
+                .flatten()
+                .any(|b| b.subjects.iter().any(|s| s.name == "bob@example.com"));
+            let tap_holds = world
+                .tap
+                .iter()
+                .filter(|b| b.cluster == "tap-b" && matches!(target, BindTarget::Tap { .. }))
+                .any(|b| b.subjects.iter().any(|s| s.name == "bob@example.com"));
+            assert!(
+                !tmc_holds && !tap_holds,
+                "nothing left for bob on {target}: {message} {:?} {calls:?}",
+                world.tmc
+            );
+        }
+    }
 
     #[test]
     fn binding_names_are_deterministic_dns_safe_and_distinct() {

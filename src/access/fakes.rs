@@ -39,6 +39,7 @@ static CANNOT_ASK: CannotAsk = CannotAsk;
 static DISCARD: Discard = Discard;
 static NOBODY: Requester = Requester {
     client: String::new(),
+    credential: None,
 };
 static LOCKS: std::sync::LazyLock<ChangeLocks> = std::sync::LazyLock::new(ChangeLocks::default);
 

@@ -548,7 +548,13 @@ mod tests {
         wait_secs: u64,
         accept_at: Option<usize>,
     ) -> (ProvisionResult, usize) {
-        let (locks, requester) = (ChangeLocks::default(), Requester { client: "t".into() });
+        let (locks, requester) = (
+            ChangeLocks::default(),
+            Requester {
+                client: "t".into(),
+                credential: None,
+            },
+        );
         let gate = Gate {
             approver: &Nobody,
             audit: &Discard,

@@ -5,7 +5,9 @@ use crate::support::transport::{connect, initialize_request, loopback_options, s
 use reqwest::StatusCode;
 use serde_json::json;
 use tanzu_mcp::secret::Secret;
-use tanzu_mcp::server::transport::{HttpServer, TransportError, check_listen_policy};
+use tanzu_mcp::server::transport::{
+    BearerCredential, HttpServer, TransportError, check_listen_policy,
+};
 
 /// Every endpoint, as (method, path): the guard must cover all of them.
 const ENDPOINTS: [(&str, &str); 4] = [
@@ -101,7 +103,10 @@ async fn configured_host_and_origin_are_served_and_loopback_origin_no_longer_is(
 
 fn with_token(secret: &str) -> tanzu_mcp::server::transport::HttpOptions {
     let mut options = loopback_options();
-    options.auth_token = Some(Secret::new(secret));
+    options.credentials = vec![BearerCredential {
+        label: "test".into(),
+        secret: Secret::new(secret),
+    }];
     options
 }
 

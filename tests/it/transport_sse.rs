@@ -164,3 +164,29 @@ async fn session_is_removed_when_the_client_goes_away() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_again, _) = open(&server).await;
 }
+
+#[tokio::test]
+async fn an_idle_session_is_closed_after_the_idle_timeout_and_frees_its_slot() {
+    let mut options = loopback_options();
+    options.max_sessions = 1;
+    options.idle_session_timeout = std::time::Duration::from_millis(700);
+    let server = start(options).await;
+    // The client keeps its stream open but sends nothing.
+    let (mut events, endpoint) = open(&server).await;
+    initialize(&mut events, &endpoint).await;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while events.next().await.is_some() {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the idle session's stream was ended by the server"
+    );
+    let status = post(
+        &endpoint,
+        json!({ "jsonrpc": "2.0", "id": 9, "method": "ping" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "its id is then unknown");
+    let (_again, _) = open(&server).await;
+}

@@ -5,8 +5,9 @@
 //! A tool describes its change by implementing [`Change`] (how to plan it, and whether the plan
 //! needs a human); the server supplies a [`Gate`]: how to ask a human ([`Approver`]), where the
 //! audit trail goes ([`AuditSink`]) and where progress goes ([`Progress`]). What is audited,
-//! and when, is decided here: one record per action that was attempted, written as it ends;
-//! when a record cannot be written, nothing further is attempted.
+//! and when, is decided here: before each action an intent record is written and flushed, and
+//! the action is not made when that fails (the audit log fails closed); its outcome record
+//! follows. Once any record cannot be written, nothing further is attempted.
 //!
 //! - [`plan`]: plans, their actions and digest.
 //! - [`execute`]: running the actions against the systems, in a safe order.
@@ -24,7 +25,7 @@ pub use plan::{About, ChangePlan, Operation, PlannedAction, Step};
 
 use super::Systems;
 use super::approval::{ApprovalRequest, Approver, Decision, Round};
-use super::audit::{AuditRecord, AuditSink, Requester};
+use super::audit::{AuditRecord, AuditSink, Phase, Requester};
 use super::error::{AccessError, AccessResult};
 use super::ports::System;
 
@@ -172,6 +173,7 @@ pub async fn apply<C: Change, P: Send>(
         if let Some(system) = change.audit_in_place(&plan) {
             let headline = plan.about.headline(0);
             let record = AuditRecord {
+                phase: Phase::Outcome,
                 tool: C::TOOL,
                 target: plan.about.target(),
                 system,
@@ -179,6 +181,7 @@ pub async fn apply<C: Change, P: Send>(
                 outcome: ActionOutcome::AlreadyPresent.as_str(),
                 detail: "",
                 client: &gate.requester.client,
+                credential: gate.requester.credential.as_deref(),
             };
             gate.audit.record(&record).map_err(|e| {
                 AccessError::refused(e.to_string(), "check --audit-log's file and disk")
@@ -260,8 +263,8 @@ pub async fn apply<C: Change, P: Send>(
     })
 }
 
-/// Runs each action, then audits it and reports progress; once a record cannot be written,
-/// the remaining actions are skipped.
+/// Runs each action between its intent record and its outcome record, and reports progress;
+/// once a record cannot be written, the remaining actions are skipped.
 struct AuditedRunner<'a, P> {
     systems: &'a Systems,
     tool: &'static str,
@@ -277,19 +280,33 @@ impl<P: Send> execute::Runner for AuditedRunner<'_, P> {
         if let Some(failure) = self.failure() {
             return ActionResult::skipped(action, format!("not attempted: {failure}"));
         }
-        let result = execute::run_operation(self.systems, action).await;
-        let record = AuditRecord {
+        let described = format!("{}: {}", action.target, action.effect);
+        let record = |phase, outcome, detail| AuditRecord {
+            phase,
             tool: self.tool,
             target: self.target,
             system: action.system,
-            action: &format!("{}: {}", action.target, action.effect),
-            outcome: result.outcome.as_str(),
-            detail: &result.detail,
+            action: &described,
+            outcome,
+            detail,
             client: &self.gate.requester.client,
+            credential: self.gate.requester.credential.as_deref(),
         };
-        if let Err(e) = self.gate.audit.record(&record) {
-            let mut failure = self.audit_failure.lock().unwrap_or_else(|p| p.into_inner());
-            failure.get_or_insert_with(|| e.to_string());
+        // No intent on record, no action: an unaudited change is worse than none.
+        if let Err(e) = self
+            .gate
+            .audit
+            .record(&record(Phase::Intent, "intended", ""))
+        {
+            let failure = self.failed(e.to_string());
+            let result = ActionResult::skipped(action, format!("not attempted: {failure}"));
+            self.gate.progress.action_done(action, &result, self.total);
+            return result;
+        }
+        let result = execute::run_operation(self.systems, action).await;
+        let outcome = record(Phase::Outcome, result.outcome.as_str(), &result.detail);
+        if let Err(e) = self.gate.audit.record(&outcome) {
+            self.failed(e.to_string());
         }
         self.gate.progress.action_done(action, &result, self.total);
         result
@@ -297,12 +314,38 @@ impl<P: Send> execute::Runner for AuditedRunner<'_, P> {
 }
 
 impl<P> AuditedRunner<'_, P> {
+    /// Remember the first audit failure; returns it.
+    fn failed(&self, error: String) -> String {
+        let mut failure = self.audit_failure.lock().unwrap_or_else(|p| p.into_inner());
+        failure.get_or_insert(error).clone()
+    }
+
     fn failure(&self) -> Option<String> {
         self.audit_failure
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+}
+
+/// Run one action outside a plan (a step that undoes part of a change that ran), with the same
+/// intent and outcome records as a planned one; the audit failure, if any, is returned.
+pub async fn run_compensation<C: Change, P: Send>(
+    systems: &Systems,
+    target: &str,
+    action: &PlannedAction,
+    gate: &Gate<'_, P>,
+) -> (ActionResult, Option<String>) {
+    let runner = AuditedRunner {
+        systems,
+        tool: C::TOOL,
+        target,
+        total: 1,
+        gate,
+        audit_failure: Mutex::new(None),
+    };
+    let result = execute::Runner::run(&runner, action).await;
+    (result, runner.failure())
 }
 
 async fn run_audited<C: Change, P: Send>(

@@ -79,8 +79,14 @@ impl AuditSink for Recorded {
             });
         }
         lines.push(format!(
-            "{} {} {}",
-            record.tool, record.target, record.outcome
+            "{:?} {} {} {} {} by {} via {}",
+            record.phase,
+            record.tool,
+            record.target,
+            record.action,
+            record.outcome,
+            record.client,
+            record.credential.unwrap_or("-"),
         ));
         Ok(())
     }
@@ -100,6 +106,7 @@ async fn run(
 ) -> Report<crate::access::revoke::Revocation, &'static str> {
     let requester = Requester {
         client: "test".into(),
+        credential: Some("ci-bot".into()),
     };
     let locks = locks::ChangeLocks::default();
     let gate = Gate {
@@ -135,7 +142,25 @@ async fn an_approved_plan_runs_is_verified_and_audits_every_action() {
     assert!(results.iter().all(ActionResult::succeeded), "{results:?}");
     assert!(matches!(verification, Verification::Verified));
     assert!(audit_failure.is_none());
-    assert_eq!(audit.lines.lock().unwrap().len(), report.plan.actions.len());
+    let lines = audit.lines.lock().unwrap().clone();
+    let phase = |p: &str| lines.iter().filter(|l| l.starts_with(p)).count();
+    assert_eq!(phase("Outcome "), report.plan.actions.len(), "{lines:#?}");
+    assert_eq!(phase("Intent "), report.plan.actions.len(), "{lines:#?}");
+    // Every outcome follows its own intent, and both name the client and its credential.
+    for (at, line) in lines.iter().enumerate() {
+        assert!(line.ends_with("by test via ci-bot"), "{line}");
+        if let Some(rest) = line.strip_prefix("Outcome ") {
+            let action = rest.rsplit_once(' ').unwrap().0;
+            let action = action.rsplit_once(" by").unwrap().0;
+            let action = action.rsplit_once(' ').unwrap().0;
+            assert!(
+                lines[..at]
+                    .iter()
+                    .any(|l| l.starts_with(&format!("Intent {action} intended"))),
+                "no intent before {line}: {lines:#?}"
+            );
+        }
+    }
     assert!(!alice_is_member(&fake));
 }
 
@@ -244,4 +269,59 @@ async fn an_unwritable_audit_log_stops_further_actions() {
         "{results:?}"
     );
     assert!(alice_is_member(&fake), "CSP removal never ran");
+}
+
+#[tokio::test]
+async fn no_action_is_made_when_its_intent_record_cannot_be_written() {
+    let fake = small_world();
+    let audit = Recorded {
+        fail_after: Some(0),
+        ..Recorded::default()
+    };
+    let report = run(&fake, &Script::new(vec![approve_shown(false)]), &audit).await;
+    let Outcome::Ran { results, .. } = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert!(
+        results.iter().all(|r| r.outcome == ActionOutcome::Skipped
+            && (r.detail.contains("audit.jsonl") || r.system == crate::access::ports::System::Csp)),
+        "{results:?}"
+    );
+    let writes: Vec<String> = fake
+        .world()
+        .calls
+        .iter()
+        .filter(|c| c.starts_with("remove") || c.starts_with("revoke"))
+        .cloned()
+        .collect();
+    assert!(writes.is_empty(), "no write without an intent: {writes:?}");
+}
+
+#[tokio::test]
+async fn an_outcome_that_cannot_be_written_stops_what_follows_and_every_write_had_an_intent() {
+    let fake = small_world();
+    // The first intent goes through; what follows fails.
+    let audit = Recorded {
+        fail_after: Some(1),
+        ..Recorded::default()
+    };
+    let report = run(&fake, &Script::new(vec![approve_shown(false)]), &audit).await;
+    let Outcome::Ran {
+        results,
+        audit_failure,
+        ..
+    } = &report.outcome
+    else {
+        panic!("{:?}", report.outcome)
+    };
+    assert!(audit_failure.is_some());
+    let made = results
+        .iter()
+        .filter(|r| r.outcome != ActionOutcome::Skipped)
+        .count();
+    assert_eq!(
+        made, 1,
+        "only the action with an intent on record: {results:?}"
+    );
+    assert!(alice_is_member(&fake));
 }

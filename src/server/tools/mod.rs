@@ -72,6 +72,7 @@ impl<'a> CallGate<'a> {
             progress: ProgressReporter::start(ctx),
             requester: Requester {
                 client: client_name(ctx),
+                credential: crate::server::transport::credential_label(&ctx.extensions),
             },
         }
     }

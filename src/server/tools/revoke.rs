@@ -204,8 +204,11 @@ impl TanzuMcp {
                 let (status, mut message) = ran(&email, &results, verification);
                 if let Some(failure) = audit_failure {
                     message.push_str(&format!(
-                        ". WARNING: {failure}; nothing further was attempted; check --audit-log"
+                        ". {failure}; nothing further was attempted (no change is made unrecorded); fix --audit-log, then call {TOOL} again"
                     ));
+                    // An unaudited stop is an error, whatever was done before it.
+                    return structured_error(&output(status, plan, Some(results), None, message))
+                        .into();
                 }
                 (status, Some(results), None, message)
             }

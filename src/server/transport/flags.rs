@@ -7,15 +7,23 @@
 use std::net::SocketAddr;
 
 use super::HttpOptions;
+use super::guard::BearerCredential;
 use crate::secret::Secret;
 
 /// The flags of `serve --transport http` beyond `--listen`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct HttpFlags {
-    /// With --transport http: the environment variable holding the bearer secret that clients
-    /// must send (`Authorization: Bearer ...`).
-    #[arg(long, value_name = "VAR", env = "TANZU_MCP_AUTH_TOKEN_ENV")]
-    pub auth_token_env: Option<String>,
+    /// With --transport http: the environment variable holding a bearer secret that clients
+    /// must send (`Authorization: Bearer ...`). Repeatable, one credential per variable; the
+    /// variable's name labels the credential in the audit log, and a session answers only to
+    /// the credential that opened it.
+    #[arg(
+        long,
+        value_name = "VAR",
+        env = "TANZU_MCP_AUTH_TOKEN_ENV",
+        value_delimiter = ','
+    )]
+    pub auth_token_env: Vec<String>,
     /// With --transport http: serve a non-loopback --listen address without authentication.
     #[arg(
         long,
@@ -56,13 +64,22 @@ impl HttpFlags {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<HttpOptions, String> {
         let listen = parse_listen(listen)?;
-        let auth_token = match &self.auth_token_env {
-            Some(var) => Some(auth_token_from(var, env(var))?),
-            None => None,
-        };
-        check_listen_policy(listen, auth_token.is_some(), self.insecure_no_auth)?;
+        let mut credentials: Vec<BearerCredential> = Vec::new();
+        for var in &self.auth_token_env {
+            let secret = auth_token_from(var, env(var))?;
+            if credentials.iter().any(|c| c.secret == secret) {
+                return Err(format!(
+                    "--auth-token-env {var}: holds the same secret as another --auth-token-env; give each client its own"
+                ));
+            }
+            credentials.push(BearerCredential {
+                label: var.clone(),
+                secret,
+            });
+        }
+        check_listen_policy(listen, !credentials.is_empty(), self.insecure_no_auth)?;
         let mut options = HttpOptions::new(listen);
-        options.auth_token = auth_token;
+        options.credentials = credentials;
         options.insecure_no_auth = self.insecure_no_auth;
         options
             .allowed_hosts
@@ -132,7 +149,7 @@ mod tests {
 
     fn flags(auth_token_env: Option<&str>, insecure_no_auth: bool) -> HttpFlags {
         HttpFlags {
-            auth_token_env: auth_token_env.map(String::from),
+            auth_token_env: auth_token_env.into_iter().map(String::from).collect(),
             insecure_no_auth,
             ..HttpFlags::default()
         }
@@ -176,7 +193,8 @@ mod tests {
                 (var == "MCP_TOKEN").then(|| "s3cret\n".to_string())
             })
             .expect("a token makes it safe");
-        assert!(options.auth_token.is_some());
+        assert_eq!(options.credentials.len(), 1);
+        assert_eq!(options.credentials[0].label, "MCP_TOKEN");
     }
 
     #[test]
@@ -184,7 +202,7 @@ mod tests {
         let options = flags(None, true)
             .to_options_with_env("192.0.2.10:8080", no_env)
             .expect("explicit opt-out");
-        assert!(options.auth_token.is_none());
+        assert!(options.credentials.is_empty());
         assert!(
             options
                 .allowed_hosts
@@ -208,6 +226,30 @@ mod tests {
         assert!(
             empty.contains("MCP_TOKEN") && empty.contains("empty"),
             "{empty}"
+        );
+    }
+
+    #[test]
+    fn each_token_variable_is_one_credential_labelled_by_its_name_and_secrets_differ() {
+        let two = HttpFlags {
+            auth_token_env: vec!["CI_TOKEN".into(), "IDE_TOKEN".into()],
+            ..HttpFlags::default()
+        };
+        let options = two
+            .to_options_with_env("127.0.0.1:8080", |var| Some(format!("secret-of-{var}")))
+            .expect("two credentials");
+        let labels: Vec<&str> = options
+            .credentials
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        assert_eq!(labels, ["CI_TOKEN", "IDE_TOKEN"]);
+        let same = two
+            .to_options_with_env("127.0.0.1:8080", |_| Some("shared".into()))
+            .expect_err("one secret twice cannot tell clients apart");
+        assert!(
+            same.contains("IDE_TOKEN") && !same.contains("shared"),
+            "{same}"
         );
     }
 

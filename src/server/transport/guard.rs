@@ -4,6 +4,10 @@
 //!
 //! Host and Origin come first so a browser on a foreign origin learns nothing, not even whether
 //! a token is required. Body size is bounded where the body is read (see `streamable` and `sse`).
+//!
+//! A request that passes the token check carries its [`Credential`] (the label, never the
+//! secret) in its extensions: the audit log names it, and a session answers only to the
+//! credential that opened it.
 
 use std::sync::Arc;
 
@@ -18,11 +22,35 @@ use super::HttpOptions;
 use super::sse::SseSessions;
 use crate::secret::Secret;
 
+/// One accepted bearer secret and the label that names it in logs and audit records.
+#[derive(Clone, Debug)]
+pub struct BearerCredential {
+    pub label: String,
+    pub secret: Secret,
+}
+
+/// Which credential a request presented (its label): put in the request's extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential(pub Arc<str>);
+
+/// The label of the credential a tool call came with, from its MCP request extensions:
+/// Streamable HTTP carries the HTTP request's parts, legacy SSE the credential itself.
+pub fn credential_label(extensions: &rmcp::model::Extensions) -> Option<String> {
+    extensions
+        .get::<Credential>()
+        .or_else(|| {
+            extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<Credential>())
+        })
+        .map(|credential| credential.0.to_string())
+}
+
 /// Host, Origin and token policy, parsed once at startup.
 pub(super) struct Guard {
     hosts: Vec<AllowedHost>,
     origins: Vec<AllowedOrigin>,
-    token: Option<Secret>,
+    credentials: Vec<(Arc<str>, Secret)>,
 }
 
 impl Guard {
@@ -46,7 +74,11 @@ impl Guard {
         Ok(Self {
             hosts,
             origins,
-            token: options.auth_token.clone(),
+            credentials: options
+                .credentials
+                .iter()
+                .map(|c| (Arc::from(c.label.as_str()), c.secret.clone()))
+                .collect(),
         })
     }
 
@@ -98,10 +130,11 @@ impl Guard {
         }
     }
 
-    fn authorized(&self, headers: &HeaderMap) -> Result<(), Rejection> {
-        let Some(token) = &self.token else {
-            return Ok(());
-        };
+    /// The credential presented, `None` when no authentication is configured.
+    fn authorized(&self, headers: &HeaderMap) -> Result<Option<Credential>, Rejection> {
+        if self.credentials.is_empty() {
+            return Ok(None);
+        }
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -111,13 +144,19 @@ impl Guard {
                     .eq_ignore_ascii_case("bearer")
                     .then(|| credentials.trim())
             });
-        match presented {
-            Some(credentials) if token.matches(credentials) => Ok(()),
-            Some(_) => Err(Rejection::unauthorized(
-                r#"Bearer realm="tanzu-mcp", error="invalid_token""#,
-            )),
-            None => Err(Rejection::unauthorized(r#"Bearer realm="tanzu-mcp""#)),
+        let Some(presented) = presented else {
+            return Err(Rejection::unauthorized(r#"Bearer realm="tanzu-mcp""#));
+        };
+        // Every secret is compared (no early exit), so timing says nothing of which matched.
+        let mut matched = None;
+        for (label, secret) in &self.credentials {
+            if secret.matches(presented) && matched.is_none() {
+                matched = Some(Credential(label.clone()));
+            }
         }
+        matched.map(Some).ok_or_else(|| {
+            Rejection::unauthorized(r#"Bearer realm="tanzu-mcp", error="invalid_token""#)
+        })
     }
 }
 
@@ -136,14 +175,19 @@ pub(super) async fn check_host_and_origin(
     next.run(request).await
 }
 
-/// Middleware: the bearer token, on every MCP route.
+/// Middleware: the bearer token, on every MCP route; the request then carries its
+/// [`Credential`].
 pub(super) async fn authorize(
     State(guard): State<Arc<Guard>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    if let Err(rejection) = guard.authorized(request.headers()) {
-        return rejection.into_response();
+    match guard.authorized(request.headers()) {
+        Err(rejection) => return rejection.into_response(),
+        Ok(Some(credential)) => {
+            request.extensions_mut().insert(credential);
+        }
+        Ok(None) => {}
     }
     next.run(request).await
 }

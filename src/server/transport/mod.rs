@@ -1,6 +1,6 @@
 //! The HTTP transports: Streamable HTTP at `/mcp`, the legacy HTTP+SSE transport at `GET /sse` +
 //! `POST /message?sessionId=`, and `/healthz`, behind one guard (Host, Origin, bearer token,
-//! session and body limits) and one graceful shutdown.
+//! session, connection, body and read-time limits) and one graceful shutdown.
 //!
 //! Generic over the MCP handler: [`serve_http`] takes a factory that builds one handler per
 //! session, so this layer knows nothing about the tools it carries.
@@ -9,6 +9,7 @@
 //! [`check_listen_policy`] refuses a non-loopback address unless a bearer token is configured or
 //! the operator opted out explicitly.
 
+mod accept;
 mod flags;
 mod guard;
 mod shutdown;
@@ -21,7 +22,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use rmcp::ServerHandler;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 pub use flags::{HttpFlags, auth_token_from_env, check_listen_policy, parse_listen};
 pub use shutdown::shutdown_signal;
 
-use crate::secret::Secret;
+pub use guard::{BearerCredential, Credential, credential_label};
 use guard::{Guard, SessionLimit};
 use shutdown::Drain;
 
@@ -45,16 +45,25 @@ pub struct HttpOptions {
     /// `scheme://host:port`, or `scheme://host:*` (any port). Requests without an Origin (every
     /// non-browser client) are not affected.
     pub allowed_origins: Vec<String>,
-    /// The bearer secret clients must present; `None` means no authentication.
-    pub auth_token: Option<Secret>,
+    /// The bearer secrets clients may present, each with its label; empty means no
+    /// authentication.
+    pub credentials: Vec<BearerCredential>,
     /// The operator accepted serving a non-loopback address without authentication.
     pub insecure_no_auth: bool,
     /// Open sessions (Streamable HTTP and legacy SSE together) beyond which new ones get 503.
     pub max_sessions: usize,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
-    /// A Streamable HTTP session with no traffic for this long is closed.
+    /// A session (Streamable HTTP or legacy SSE) with no traffic for this long is closed.
     pub idle_session_timeout: Duration,
+    /// A connection that has not sent a request's whole header block this long after it began
+    /// (or after its previous request ended) is closed: slowloris, idle keep-alives.
+    pub header_read_timeout: Duration,
+    /// A request body not wholly received this long after its headers gets 408 and the
+    /// connection is closed.
+    pub body_read_timeout: Duration,
+    /// Open connections beyond which new ones are closed at once.
+    pub max_connections: usize,
     /// How long a shutdown waits for running calls before closing the sessions anyway.
     pub shutdown_grace: Duration,
 }
@@ -64,6 +73,9 @@ impl HttpOptions {
     pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
     pub const DEFAULT_IDLE_SESSION_TIMEOUT: Duration = Duration::from_secs(10 * 60);
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+    pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
     /// Secure defaults for `listen`: loopback Host and Origin only (plus the bound IP when it is
     /// a specific address), no authentication, the default limits.
@@ -84,11 +96,14 @@ impl HttpOptions {
             listen,
             allowed_hosts,
             allowed_origins,
-            auth_token: None,
+            credentials: Vec::new(),
             insecure_no_auth: false,
             max_sessions: Self::DEFAULT_MAX_SESSIONS,
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             idle_session_timeout: Self::DEFAULT_IDLE_SESSION_TIMEOUT,
+            header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
         }
     }
@@ -150,7 +165,7 @@ impl HttpServer {
     pub async fn bind(options: HttpOptions) -> Result<Self, TransportError> {
         check_listen_policy(
             options.listen,
-            options.auth_token.is_some(),
+            !options.credentials.is_empty(),
             options.insecure_no_auth,
         )
         .map_err(TransportError::Config)?;
@@ -211,17 +226,18 @@ impl HttpServer {
             limit.clone(),
             drain.clone(),
             sessions_closed.clone(),
+            &options,
         );
 
         let app = Router::new()
             .merge(self.extra.unwrap_or_default())
             .merge(streamable::routes(
-                streamable.service,
+                streamable,
                 limit,
                 drain.clone(),
-                options.max_body_bytes,
+                &options,
             ))
-            .merge(sse::routes(sse_state, options.max_body_bytes))
+            .merge(sse::routes(sse_state))
             .layer(axum::middleware::from_fn_with_state(
                 guard.clone(),
                 guard::authorize,
@@ -237,11 +253,11 @@ impl HttpServer {
         let local_addr = self.listener.local_addr().map_err(TransportError::Serve)?;
         tracing::info!(
             addr = %local_addr,
-            auth = options.auth_token.is_some(),
+            credentials = options.credentials.len(),
             "serving MCP over HTTP: Streamable HTTP at /mcp, legacy SSE at /sse"
         );
 
-        // axum keeps accepting connections until this completes: while running calls drain,
+        // Connections are accepted until this completes: while running calls drain,
         // their sessions must still reach us (an elicitation answer is a new POST), and the
         // session limit already refuses new sessions. Closing the sessions then ends their
         // streams, which lets the connections close.
@@ -255,19 +271,15 @@ impl HttpServer {
                 sessions_closed.cancel();
             }
         };
-        // Nagle would hold a call's result behind the SSE priming event until the client's
-        // delayed ACK (about 40 ms per call on Linux): every accepted socket sends at once.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::warn!(%error, "cannot set TCP_NODELAY on an accepted connection");
-            }
-        });
-        let server = axum::serve(listener, app)
-            .with_graceful_shutdown(drain_then_close_sessions)
-            .into_future();
+        let limits = accept::ConnectionLimits {
+            max_connections: options.max_connections,
+            header_read_timeout: options.header_read_timeout,
+        };
+        let server =
+            accept::serve_connections(self.listener, app, limits, drain_then_close_sessions);
         tokio::pin!(server);
         tokio::select! {
-            result = &mut server => result.map_err(TransportError::Serve),
+            () = &mut server => Ok(()),
             () = shutdown::connections_outlive(&sessions_closed) => {
                 tracing::warn!("connections still open after the sessions closed; stopping anyway");
                 Ok(())

@@ -5,28 +5,35 @@
 //!
 //! Each session is one rmcp service over [`SseTransport`], a pair of channels: the same handler
 //! and lifecycle as stdio and Streamable HTTP. The session ends when the client closes the
-//! stream, the handler stops, or the server shuts down.
+//! stream, the handler stops, the server shuts down, or nothing but keep-alives passed for the
+//! idle timeout. With bearer auth a session answers only to the credential that opened it
+//! (another one gets 404, as for an unknown session).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::body::Body;
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt;
-use rmcp::model::{ClientJsonRpcMessage, JsonRpcMessage, RequestId, ServerJsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, GetExtensions, JsonRpcMessage, RequestId, ServerJsonRpcMessage,
+};
 use rmcp::transport::Transport;
 use rmcp::{RoleServer, ServerHandler, ServiceExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
-use super::guard::SessionLimit;
+use super::HttpOptions;
+use super::guard::{Credential, SessionLimit};
 use super::shutdown::Drain;
+use super::streamable::read_body;
 
 /// Messages buffered per direction per session before the sender waits.
 const CHANNEL_CAPACITY: usize = 32;
@@ -52,6 +59,40 @@ impl SseSessions {
 struct SseSession {
     to_server: mpsc::Sender<ClientJsonRpcMessage>,
     running: Arc<RunningCalls>,
+    /// The credential that opened it (bearer auth only).
+    owner: Option<Credential>,
+    activity: Arc<Activity>,
+}
+
+/// When a session last carried a message either way: keep-alives do not count.
+struct Activity(Mutex<Instant>);
+
+impl Activity {
+    fn new() -> Self {
+        Activity(Mutex::new(Instant::now()))
+    }
+
+    fn touch(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    fn since(&self) -> Duration {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
+    }
+
+    /// Completes once `timeout` has passed without activity.
+    async fn idle_for(&self, timeout: Duration) {
+        loop {
+            let quiet = self.since();
+            if quiet >= timeout {
+                return;
+            }
+            tokio::time::sleep(timeout - quiet).await;
+        }
+    }
 }
 
 /// The client's requests whose response has not been sent yet, each holding a drain token so a
@@ -87,6 +128,9 @@ pub(super) struct SseState {
     drain: Drain,
     /// Cancelled when the server closes every session (the last step of shutdown).
     sessions_closed: CancellationToken,
+    max_body_bytes: usize,
+    body_read_timeout: Duration,
+    idle_session_timeout: Duration,
 }
 
 impl SseState {
@@ -96,6 +140,7 @@ impl SseState {
         limit: SessionLimit,
         drain: Drain,
         sessions_closed: CancellationToken,
+        options: &HttpOptions,
     ) -> Self
     where
         S: ServerHandler + Send + 'static,
@@ -121,19 +166,24 @@ impl SseState {
             limit,
             drain,
             sessions_closed,
+            max_body_bytes: options.max_body_bytes,
+            body_read_timeout: options.body_read_timeout,
+            idle_session_timeout: options.idle_session_timeout,
         }
     }
 }
 
-pub(super) fn routes(state: SseState, max_body_bytes: usize) -> Router {
+pub(super) fn routes(state: SseState) -> Router {
     Router::new()
         .route("/sse", get(open_session))
         .route("/message", post(client_message))
-        .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(Arc::new(state))
 }
 
-async fn open_session(State(state): State<Arc<SseState>>) -> Response {
+async fn open_session(
+    State(state): State<Arc<SseState>>,
+    owner: Option<Extension<Credential>>,
+) -> Response {
     if let Err(rejection) = state.limit.admit().await {
         return rejection.into_response();
     }
@@ -151,10 +201,16 @@ async fn open_session(State(state): State<Arc<SseState>>) -> Response {
         tracing::error!(%error, "cannot create the MCP handler for a legacy SSE session");
         return (StatusCode::INTERNAL_SERVER_ERROR, "cannot start a session").into_response();
     }
-    state
-        .sessions
-        .lock()
-        .insert(id.clone(), SseSession { to_server, running });
+    let activity = Arc::new(Activity::new());
+    state.sessions.lock().insert(
+        id.clone(),
+        SseSession {
+            to_server,
+            running,
+            owner: owner.map(|Extension(credential)| credential),
+            activity: activity.clone(),
+        },
+    );
     tracing::info!(session = %log_tag(&id), "legacy SSE session opened");
 
     // Dropped with the response stream: when the client goes away, the handler stops, or the
@@ -167,20 +223,35 @@ async fn open_session(State(state): State<Arc<SseState>>) -> Response {
     let endpoint = Event::default()
         .event("endpoint")
         .data(format!("/message?sessionId={id}"));
+    let sent = activity.clone();
     let messages = futures::stream::poll_fn(move |cx| from_server.poll_recv(cx)).filter_map(
-        |(message, _call_done): Outgoing| async move {
-            match Event::default().event("message").json_data(&message) {
-                Ok(event) => Some(event),
-                Err(error) => {
-                    tracing::error!(%error, "cannot serialize a server message; dropped");
-                    None
+        move |(message, _call_done): Outgoing| {
+            sent.touch();
+            async move {
+                match Event::default().event("message").json_data(&message) {
+                    Ok(event) => Some(event),
+                    Err(error) => {
+                        tracing::error!(%error, "cannot serialize a server message; dropped");
+                        None
+                    }
                 }
             }
         },
     );
+    let idle_timeout = state.idle_session_timeout;
+    let idle = async move {
+        activity.idle_for(idle_timeout).await;
+        tracing::info!("closing an idle legacy SSE session");
+    };
+    let ended = async move {
+        tokio::select! {
+            () = stop.cancelled_owned() => {}
+            () = idle => {}
+        }
+    };
     let events = futures::stream::once(async move { endpoint })
         .chain(messages)
-        .take_until(stop.cancelled_owned())
+        .take_until(ended)
         .map(move |event| {
             let _session = &cleanup;
             Ok::<_, std::convert::Infallible>(event)
@@ -199,20 +270,37 @@ struct MessageQuery {
 async fn client_message(
     State(state): State<Arc<SseState>>,
     Query(query): Query<MessageQuery>,
-    body: Bytes,
+    credential: Option<Extension<Credential>>,
+    body: Body,
 ) -> Response {
+    let credential = credential.map(|Extension(credential)| credential);
     let Some(session) = state.sessions.lock().get(&query.session_id).cloned() else {
         return (StatusCode::NOT_FOUND, "unknown or closed session").into_response();
     };
-    let message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
+    if session.owner.is_some() && session.owner != credential {
+        tracing::warn!("rejected a message for a session opened with another credential");
+        return (StatusCode::NOT_FOUND, "unknown or closed session").into_response();
+    }
+    let body = match read_body(body, state.max_body_bytes, state.body_read_timeout).await {
+        Ok(body) => body,
+        Err(rejection) => return rejection,
+    };
+    session.activity.touch();
+    let mut message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
         Ok(message) => message,
         Err(error) => {
             tracing::debug!(%error, "rejected a malformed legacy SSE message");
             return (StatusCode::BAD_REQUEST, "not a JSON-RPC message").into_response();
         }
     };
-    let request_id = match &message {
-        JsonRpcMessage::Request(request) => Some(request.id.clone()),
+    let request_id = match &mut message {
+        JsonRpcMessage::Request(request) => {
+            // What Streamable HTTP carries in the request's parts: the audit log names it.
+            if let Some(credential) = &credential {
+                request.request.extensions_mut().insert(credential.clone());
+            }
+            Some(request.id.clone())
+        }
         _ => None,
     };
     if let Some(id) = &request_id {

@@ -1,9 +1,13 @@
 //! Streamable HTTP at `/mcp`: rmcp's `StreamableHttpService` with in-memory sessions, so that
 //! server-to-client requests (elicitation) work for clients on protocol versions before
-//! 2026-07-28, plus the two things rmcp does not do for us: the session limit and counting the
-//! calls a graceful shutdown must wait for.
+//! 2026-07-28, plus what rmcp does not do for us: the session limit, counting the calls a
+//! graceful shutdown must wait for, a deadline for reading a request body, and (with bearer
+//! auth) binding each session to the credential that opened it: another credential presenting
+//! the session id gets 404, as if the session did not exist.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -18,27 +22,90 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
 use super::HttpOptions;
-use super::guard::SessionLimit;
+use super::guard::{Credential, SessionLimit};
 use super::shutdown::Drain;
 
 /// The name of the header that carries an existing Streamable HTTP session.
 const SESSION_HEADER: &str = "mcp-session-id";
 
 /// Reads the whole body, refusing it with 413 as soon as it grows past `max` bytes (whatever
-/// Content-Length says). rmcp would read it whole anyway; we need to see the method first.
-async fn read_body(body: Body, max: usize) -> Result<Bytes, Response> {
-    let mut chunks = body.into_data_stream();
-    let mut buffer = Vec::new();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|_| {
-            (StatusCode::BAD_REQUEST, "cannot read the request body").into_response()
-        })?;
-        if buffer.len() + chunk.len() > max {
-            return Err((StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response());
+/// Content-Length says), and with 408 when it has not all arrived within `deadline` (a stalled
+/// or trickled body must not hold the connection and its buffer). rmcp would read it whole
+/// anyway; we need to see the method first.
+pub(super) async fn read_body(
+    body: Body,
+    max: usize,
+    deadline: Duration,
+) -> Result<Bytes, Response> {
+    let read = async {
+        let mut chunks = body.into_data_stream();
+        let mut buffer = Vec::new();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|_| {
+                (StatusCode::BAD_REQUEST, "cannot read the request body").into_response()
+            })?;
+            if buffer.len() + chunk.len() > max {
+                return Err(
+                    (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+                );
+            }
+            buffer.extend_from_slice(&chunk);
         }
-        buffer.extend_from_slice(&chunk);
+        Ok(Bytes::from(buffer))
+    };
+    match tokio::time::timeout(deadline, read).await {
+        Ok(read) => read,
+        Err(_) => {
+            tracing::warn!(
+                secs = deadline.as_secs(),
+                "dropped a request whose body did not arrive in time"
+            );
+            let mut response = (
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            )
+                .into_response();
+            response.headers_mut().insert(
+                header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            Err(response)
+        }
     }
-    Ok(Bytes::from(buffer))
+}
+
+/// Which credential opened each session (only with bearer auth).
+#[derive(Default)]
+pub(super) struct SessionOwners(Mutex<HashMap<String, Credential>>);
+
+impl SessionOwners {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Credential>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `credential` may use session `id`: only the one that opened it.
+    fn admits(&self, id: &str, credential: Option<&Credential>) -> bool {
+        match (self.lock().get(id), credential) {
+            (Some(owner), Some(presented)) => owner == presented,
+            // No owner on record: the session was opened without auth, or is unknown to rmcp.
+            (None, _) => true,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Record the owner of a new session, forgetting sessions rmcp no longer holds.
+    async fn opened(&self, id: &str, credential: Credential, sessions: &LocalSessionManager) {
+        let live: Vec<String> = sessions
+            .sessions
+            .read()
+            .await
+            .keys()
+            .map(|k| k.to_string())
+            .collect();
+        let mut owners = self.lock();
+        owners.retain(|known, _| live.iter().any(|l| l == known));
+        owners.insert(id.to_string(), credential);
+    }
 }
 
 /// Whether the body is an `initialize` request; anything unparsable is left to rmcp to refuse.
@@ -93,13 +160,16 @@ struct Gatekeeping {
     limit: SessionLimit,
     drain: Drain,
     max_body_bytes: usize,
+    body_read_timeout: Duration,
+    sessions: Arc<LocalSessionManager>,
+    owners: Arc<SessionOwners>,
 }
 
 pub(super) fn routes<S>(
-    service: StreamableHttpService<S, LocalSessionManager>,
+    streamable: Streamable<S>,
     limit: SessionLimit,
     drain: Drain,
-    max_body_bytes: usize,
+    options: &HttpOptions,
 ) -> Router
 where
     S: ServerHandler + Send + 'static,
@@ -107,8 +177,12 @@ where
     let gatekeeping = Gatekeeping {
         limit,
         drain,
-        max_body_bytes,
+        max_body_bytes: options.max_body_bytes,
+        body_read_timeout: options.body_read_timeout,
+        sessions: streamable.sessions,
+        owners: Arc::default(),
     };
+    let service = streamable.service;
     Router::new()
         .route_service("/mcp", service)
         .layer(axum::middleware::from_fn_with_state(
@@ -122,6 +196,15 @@ async fn admit_and_track(
     request: Request,
     next: Next,
 ) -> Response {
+    let credential = request.extensions().get::<Credential>();
+    if let Some(id) = request.headers().get(SESSION_HEADER)
+        && !gatekeeping
+            .owners
+            .admits(id.to_str().unwrap_or_default(), credential)
+    {
+        tracing::warn!("rejected a request for a session opened with another credential");
+        return (StatusCode::NOT_FOUND, "unknown or closed session").into_response();
+    }
     match *request.method() {
         Method::POST => post(gatekeeping, request, next).await,
         Method::DELETE => {
@@ -143,18 +226,35 @@ async fn admit_and_track(
 /// stream is a running call until that stream ends.
 async fn post(gatekeeping: Gatekeeping, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let body = match read_body(body, gatekeeping.max_body_bytes).await {
+    let body = match read_body(
+        body,
+        gatekeeping.max_body_bytes,
+        gatekeeping.body_read_timeout,
+    )
+    .await
+    {
         Ok(body) => body,
         Err(rejection) => return rejection,
     };
-    if !parts.headers.contains_key(SESSION_HEADER)
-        && is_initialize(&body)
-        && let Err(rejection) = gatekeeping.limit.admit().await
-    {
+    let opens_session = !parts.headers.contains_key(SESSION_HEADER) && is_initialize(&body);
+    if opens_session && let Err(rejection) = gatekeeping.limit.admit().await {
         return rejection.into_response();
     }
+    let credential = parts.extensions.get::<Credential>().cloned();
     let call = gatekeeping.drain.call_started();
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if opens_session
+        && let Some(credential) = credential
+        && let Some(id) = response
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+    {
+        gatekeeping
+            .owners
+            .opened(id, credential, &gatekeeping.sessions)
+            .await;
+    }
     let is_stream = response
         .headers()
         .get(header::CONTENT_TYPE)

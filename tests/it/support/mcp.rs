@@ -304,8 +304,16 @@ pub async fn kubectl_grant(config_dir: &Path, cluster: &str, binding: &str, user
     );
 }
 
-/// Read the audit log as JSON lines.
+/// The outcome records of the audit log (one per attempted action), as JSON.
 pub fn audit_lines(path: &PathBuf) -> Vec<Value> {
+    audit_records(path)
+        .into_iter()
+        .filter(|line| line["phase"] != "intent")
+        .collect()
+}
+
+/// Every record of the audit log: each action's intent record, then its outcome record.
+pub fn audit_records(path: &PathBuf) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
