@@ -71,6 +71,8 @@ pub(crate) struct Shared {
 pub struct TanzuMcp {
     pub(crate) shared: Arc<Shared>,
     tool_router: ToolRouter<TanzuMcp>,
+    /// The tools/list answer, sorted and filtered once per process, not per request or session.
+    listed: Arc<Vec<rmcp::model::Tool>>,
 }
 
 impl TanzuMcp {
@@ -89,9 +91,11 @@ impl TanzuMcp {
             policy: Arc::new(options.policy.clone()),
             locks: ChangeLocks::default(),
         };
+        let tool_router = Self::offered_tools(options);
         Ok(TanzuMcp {
             shared: Arc::new(shared),
-            tool_router: Self::offered_tools(options),
+            listed: Arc::new(tool_router.list_all()),
+            tool_router,
         })
     }
 
@@ -155,6 +159,25 @@ cannot approve it yourself.";
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for TanzuMcp {
+    /// As rmcp's generated one, but from [`TanzuMcp::listed`].
+    async fn list_tools(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, rmcp::ErrorData> {
+        let supports_cache_hints = context
+            .protocol_version()
+            .is_some_and(|version| version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+        Ok(rmcp::model::ListToolsResult {
+            result_type: Some(rmcp::model::ResultType::COMPLETE),
+            tools: self.listed.as_ref().clone(),
+            meta: None,
+            next_cursor: None,
+            ttl_ms: supports_cache_hints.then_some(0),
+            cache_scope: supports_cache_hints.then_some(rmcp::model::CacheScope::Public),
+        })
+    }
+
     fn get_info(&self) -> ServerConfig {
         // Resources and prompts are advertised (and empty) so generic clients listing them get
         // an empty list rather than "method not found".
