@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{Operation, PlannedAction};
 use crate::access::Systems;
-use crate::access::inventory::FAN_OUT;
+use crate::access::inventory::{FAN_OUT, TAP_CLUSTERS_IN_FLIGHT};
 use crate::access::ports::{
     BackendError, BindingRef, FailureKind, NewBinding, RoleKind, SubjectRemoval, System,
 };
@@ -84,8 +84,17 @@ pub trait Runner: Send + Sync {
 pub async fn execute(actions: &[PlannedAction], runner: &dyn Runner) -> Vec<ActionResult> {
     let (bindings, directory): (Vec<_>, Vec<_>) =
         actions.iter().partition(|a| a.system != System::Csp);
-    let runs: Vec<_> = bindings.into_iter().map(|a| runner.run(a)).collect();
-    let mut results: Vec<ActionResult> = stream::iter(runs).buffered(FAN_OUT).collect().await;
+    // TMC is one API (FAN_OUT at once); each TAP cluster is its own API server, so removals on
+    // 50 clusters go at once under the scan's global bound instead of 8 at a time.
+    let (tmc, tap): (Vec<_>, Vec<_>) = bindings.into_iter().partition(|a| a.system == System::Tmc);
+    let tmc: Vec<_> = tmc.into_iter().map(|a| runner.run(a)).collect();
+    let tap: Vec<_> = tap.into_iter().map(|a| runner.run(a)).collect();
+    let (tmc, tap): (Vec<ActionResult>, Vec<ActionResult>) = futures::join!(
+        stream::iter(tmc).buffered(FAN_OUT).collect(),
+        stream::iter(tap).buffered(TAP_CLUSTERS_IN_FLIGHT).collect()
+    );
+    let mut results: Vec<ActionResult> = tmc.into_iter().chain(tap).collect();
+    results.sort_by_key(|r| r.id);
     let bindings_ok = results.iter().all(ActionResult::succeeded);
     for action in directory {
         results.push(if bindings_ok {
