@@ -10,7 +10,8 @@
 #   requests  backend requests per tool call on --data large, from /_sandbox/stats
 #   size      the binary's size
 # Usage: examples/process_bench.sh [section...]; BIN (target/release/tanzu-mcp), EX (the folder
-# holding the cold_start and floor examples: target/release/examples), RUNS (hyperfine runs, 30).
+# holding the cold_start and floor examples: target/release/examples), RUNS (hyperfine runs, 30),
+# EVERYTHING_SKIP=1 (leave server-everything out: no npm).
 set -euo pipefail
 bin=${BIN:-target/release/tanzu-mcp}
 ex=${EX:-$(dirname "$bin")/examples}
@@ -32,6 +33,9 @@ sandbox large 18152
 demo=$dir/demo/tanzu-mcp.toml
 large=$dir/large/tanzu-mcp.toml
 alice='{"email": "alice@example.com"}'
+# Backend requests the large sandbox has served (its control API not counted).
+count() { curl -sf http://127.0.0.1:18152/_sandbox/stats |
+  python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(sum(v for k,v in r.items() if "/_sandbox/" not in k))'; }
 
 for section in ${sections[*]}; do
   case $section in
@@ -42,7 +46,7 @@ for section in ${sections[*]}; do
   cold)
     echo "== cold start (hyperfine, $runs runs)"
     servers=("$ex/cold_start -- $ex/floor" "$ex/cold_start -- $bin serve --config $demo")
-    if command -v npx >/dev/null; then
+    if [ "${EVERYTHING_SKIP:-0}" != 1 ] && command -v npx >/dev/null; then
       # Fetch once outside the measurement; then node runs the installed copy.
       (cd "$dir" && npm install --silent "$everything" >/dev/null 2>&1) &&
         servers+=("$ex/cold_start -- $dir/node_modules/.bin/mcp-server-everything")
@@ -73,12 +77,14 @@ PY
     args=(--timings --call list_members '{"limit": '"$limit"'}')
     for _ in $(seq 2 "$pages"); do args+=(--call list_members '{"limit": '"$limit"', "cursor": "$CURSOR"}'); done
     echo "== list_members on --data large, $pages pages of $limit"
+    before=$(count)
     "$ex/cold_start" "${args[@]}" -- "$bin" serve --config "$large" 2>&1 >/dev/null |
       awk -F'\t' '/^list_members/ { n++; t[n] = $2 }
         END { m = 0; for (i = 1; i <= n; i++) { if (t[i] > m) m = t[i]; s += t[i] }
               printf "pages %d, first %.2f ms, last %.2f ms, slowest %.2f ms, mean %.2f ms, slowest/first %.2f, last/first %.2f\n",
                 n, t[1], t[n], m, s / n, m / t[1], t[n] / t[1]
               for (i = 1; i <= n; i += int(n / 10)) printf "  page %d: %.2f ms\n", i, t[i] }'
+    echo "backend requests for the whole walk: $(($(count) - before))"
     ;;
   rss)
     echo "== resident memory (kB)"
@@ -119,8 +125,6 @@ PY
     ;;
   requests)
     echo "== backend requests per call (--data large, from /_sandbox/stats)"
-    count() { curl -sf http://127.0.0.1:18152/_sandbox/stats |
-      python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(sum(v for k,v in r.items() if "/_sandbox/" not in k))'; }
     for call in "get_user_access|$alice" "list_members|{}" "list_members|{\"query\": \"alice\"}" \
       "get_user_access|{\"email\": \"nobody@example.com\"}" \
       "revoke_all_access|{\"email\": \"alice@example.com\", \"keep_membership\": true}"; do
