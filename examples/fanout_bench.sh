@@ -53,7 +53,7 @@ process() { # binary config -> milliseconds of one `call get_user_access` proces
   end=$(date +%s%N)
   echo $(((end - start) / 1000000))
 }
-printf '%-28s %-18s %8s %8s %6s\n' binary measure 1 50 ratio
+printf '%-32s %-18s %8s %8s %6s\n' binary measure 1 50 ratio
 for bin in "${bins[@]}"; do
   for config in one tanzu-mcp; do
     for _ in $(seq "$runs"); do served "$bin" "$dir/$config.toml"; done > "$dir/served.$config"
@@ -69,8 +69,8 @@ for bin in "${bins[@]}"; do
       one=$(awk -v c="$column" '{ print $c }' "$dir/served.one" | median)
       fifty=$(awk -v c="$column" '{ print $c }' "$dir/served.tanzu-mcp" | median)
     fi
-    awk -v b="$(basename "$(dirname "$(dirname "$bin")")")/$(basename "$bin")" -v m="$name" -v o="$one" -v f="$fifty" \
-      'BEGIN { printf "%-28s %-18s %8d %8d %6.2f\n", b, m, o, f, f / o }'
+    awk -v b="$bin" -v m="$name" -v o="$one" -v f="$fifty" \
+      'BEGIN { printf "%-32s %-18s %8d %8d %6.2f\n", b, m, o, f, f / o }'
   done
 done
 curl -sf "$control/stats" > "$dir/stats.json" && echo "sandbox stats: $(head -c 300 "$dir/stats.json")"
