@@ -59,7 +59,7 @@ rows = json.load(open(sys.argv[1]))["results"]
 floor = rows[0]["median"]
 for r in rows:
     cpu = (r["user"] + r["system"]) * 1000
-    print(f'{r["median"]*1000:9.2f} ms median (mean {r["mean"]*1000:.2f}, σ {r["stddev"]*1000:.2f}, min {r["min"]*1000:.2f})'
+    print(f'{r["median"]*1000:9.2f} ms median (mean {r["mean"]*1000:.2f}, σ {(r["stddev"] or 0)*1000:.2f}, min {r["min"]*1000:.2f})'
           f'  {r["median"]/floor:7.2f}x floor  cpu {cpu:.2f} ms  {r["command"].split(" -- ", 1)[1]}')
 if len(rows) > 2:
     print(f'server-everything / tanzu-mcp: {rows[2]["median"]/rows[1]["median"]:.1f}x median, {rows[2]["min"]/rows[1]["min"]:.1f}x min')
