@@ -138,21 +138,11 @@ pub async fn run_with(config: &Config, options: ClientOptions) -> CheckReport {
         ),
     );
 
-    match (
-        HttpClient::new(options.clone()),
-        Url::parse(&config.csp.url),
-    ) {
-        (Ok(http), Ok(csp_base)) => {
-            check_csp_and_tmc(config, &options, &http, &csp_base, &mut report).await;
-        }
-        (http, base) => {
-            let error = http
-                .err()
-                .map(|e| e.to_string())
-                .or_else(|| base.err().map(|e| format!("csp.url: {e}")))
-                .unwrap_or_default();
-            report.push("clients", CheckStatus::Failed, error);
-        }
+    // The HTTP client is built at its first call: a TLS setup failure shows in the token check.
+    let http = HttpClient::new(options.clone());
+    match Url::parse(&config.csp.url) {
+        Ok(csp_base) => check_csp_and_tmc(config, &options, &http, &csp_base, &mut report).await,
+        Err(e) => report.push("clients", CheckStatus::Failed, format!("csp.url: {e}")),
     }
 
     for tap in &config.tap {

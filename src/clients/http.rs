@@ -4,7 +4,12 @@
 //! can rebuild it for every attempt and decide, through [`retry::decide`], whether another
 //! attempt is safe. Non-2xx answers are returned, not turned into errors: each system client
 //! knows what its statuses mean. Only the transport's own failures are errors here.
+//!
+//! reqwest's client is built at the first call, not at start: building it reads and parses the
+//! system's CA certificates (about 3 ms), which a server that is only asked for its tool list,
+//! or a sandbox reached over plain HTTP, never needs.
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use reqwest::Method;
@@ -118,28 +123,28 @@ pub enum HttpError {
     Setup(String),
 }
 
-/// The shared client. Cheap to clone (reqwest's client is an `Arc`).
+/// The shared client. Cheap to clone; every clone shares one reqwest client, built once.
 #[derive(Clone)]
 pub(crate) struct HttpClient {
-    inner: reqwest::Client,
+    inner: Arc<OnceLock<Result<reqwest::Client, HttpError>>>,
     options: ClientOptions,
 }
 
 impl HttpClient {
-    pub fn new(options: ClientOptions) -> Result<Self, HttpError> {
-        let inner = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            // A redirect could carry the bearer token to another host; the APIs do not redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!(
-                env!("CARGO_PKG_NAME"),
-                "/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .build()
-            .map_err(|e| HttpError::Setup(error_chain(&e)))?;
-        Ok(HttpClient { inner, options })
+    /// Builds nothing yet: see the module's doc.
+    pub fn new(options: ClientOptions) -> Self {
+        HttpClient {
+            inner: Arc::new(OnceLock::new()),
+            options,
+        }
+    }
+
+    /// reqwest's client, built by the first caller (a failure is kept and returned to all).
+    fn reqwest(&self) -> Result<&reqwest::Client, HttpError> {
+        self.inner
+            .get_or_init(|| build_reqwest(&self.options))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Send `request`, retrying as [`retry::decide`] allows. `bearer` goes into
@@ -171,12 +176,14 @@ impl HttpClient {
         bearer: Option<&Secret>,
     ) -> Result<ApiResponse, HttpError> {
         let started = Instant::now();
+        // Building it cannot succeed on a second try: no retry.
+        let client = self.reqwest()?;
         let host = host_of(&request.url);
         let span = tracing::Span::current();
         let mut retries_done = 0u32;
         loop {
             let attempts = retries_done + 1;
-            let result = self.attempt(request, bearer).await;
+            let result = Self::attempt(client, request, bearer).await;
             let outcome = match &result {
                 Ok(answer) => AttemptOutcome::Status {
                     status: answer.status,
@@ -240,12 +247,11 @@ impl HttpClient {
     }
 
     async fn attempt(
-        &self,
+        client: &reqwest::Client,
         request: &ApiRequest,
         bearer: Option<&Secret>,
     ) -> Result<Answer, Failed> {
-        let mut builder = self
-            .inner
+        let mut builder = client
             .request(request.method.clone(), request.url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(token) = bearer {
@@ -284,6 +290,21 @@ impl HttpClient {
             body: body.to_vec(),
         })
     }
+}
+
+fn build_reqwest(options: &ClientOptions) -> Result<reqwest::Client, HttpError> {
+    reqwest::Client::builder()
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.request_timeout)
+        // A redirect could carry the bearer token to another host; the APIs do not redirect.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!(
+            env!("CARGO_PKG_NAME"),
+            "/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .map_err(|e| HttpError::Setup(error_chain(&e)))
 }
 
 struct Answer {

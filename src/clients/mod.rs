@@ -8,7 +8,7 @@
 //! # Layout
 //! - [`csp`]: members page by page, invitations, removal in batches, groups.
 //! - [`tmc`]: IAM policies by PATCH deltas, offset-paginated listings.
-//! - [`k8s`]: RBAC bindings on every TAP cluster, one kube client per context.
+//! - [`k8s`]: RBAC bindings on every TAP cluster, one kube client per context, built on first use.
 //! - [`check`]: what `tanzu-mcp check` runs.
 
 pub mod api_error;
@@ -66,8 +66,9 @@ impl Clients {
 
 /// Build the clients for every configured system with the default timeouts and retries. Reads
 /// the kubeconfig files and makes no request (but one to learn the org when `csp.org_id` is
-/// not set): the first call exchanges the CSP token, and a
-/// TAP cluster's exec credential plugin runs at its first call.
+/// not set): the first call exchanges the CSP token and builds the HTTP client (CA store, TLS
+/// configuration); a TAP cluster's client is built, and its exec credential plugin runs, at
+/// its first call.
 pub async fn connect(config: &Config) -> Result<Systems, BackendError> {
     connect_with(config, ClientOptions::default()).await
 }
@@ -90,8 +91,7 @@ pub async fn build(config: &Config, options: ClientOptions) -> Result<Clients, B
         message,
         fix: fix.to_string(),
     };
-    let http = HttpClient::new(options.clone())
-        .map_err(|e| config_error(System::Csp, "build the HTTP client", e.to_string(), ""))?;
+    let http = HttpClient::new(options.clone());
     let csp_base = Url::parse(&config.csp.url).map_err(|e| {
         config_error(
             System::Csp,

@@ -92,6 +92,8 @@ pub(crate) struct Shared {
 pub struct TanzuMcp {
     pub(crate) shared: Arc<Shared>,
     tool_router: ToolRouter<TanzuMcp>,
+    /// The tools/list answer, sorted and filtered once per process, not per request or session.
+    listed: Arc<Vec<rmcp::model::Tool>>,
 }
 
 impl TanzuMcp {
@@ -115,9 +117,11 @@ impl TanzuMcp {
             locks: ChangeLocks::default(),
             cursors: CursorKey::default(),
         };
+        let tool_router = Self::offered_tools(options);
         Ok(TanzuMcp {
             shared: Arc::new(shared),
-            tool_router: Self::offered_tools(options),
+            listed: Arc::new(tool_router.list_all()),
+            tool_router,
         })
     }
 
@@ -268,6 +272,25 @@ impl ServerHandler for TanzuMcp {
         Ok(match self.tool_router.call(call).await? {
             CallToolResponse::Complete(result) => portable::result(result).into(),
             other => other,
+        })
+    }
+
+    /// As rmcp's generated one, but from [`TanzuMcp::listed`].
+    async fn list_tools(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, rmcp::ErrorData> {
+        let supports_cache_hints = context
+            .protocol_version()
+            .is_some_and(|version| version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+        Ok(rmcp::model::ListToolsResult {
+            result_type: Some(rmcp::model::ResultType::COMPLETE),
+            tools: self.listed.as_ref().clone(),
+            meta: None,
+            next_cursor: None,
+            ttl_ms: supports_cache_hints.then_some(0),
+            cache_scope: supports_cache_hints.then_some(rmcp::model::CacheScope::Public),
         })
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{Operation, PlannedAction};
 use crate::access::Systems;
-use crate::access::inventory::FAN_OUT;
+use crate::access::inventory::{FAN_OUT, TAP_CLUSTERS_IN_FLIGHT};
 use crate::access::ports::{
     BackendError, BindingRef, FailureKind, NewBinding, RoleKind, SubjectRemoval, System,
 };
@@ -83,21 +83,30 @@ pub trait Runner: Send + Sync {
 }
 
 /// Carry out `actions` in the order the module doc describes, through `runner`.
+/// Run binding actions concurrently, in plan order. TMC is one API (FAN_OUT at once); each TAP
+/// cluster is its own API server, so actions on 50 clusters go at once under the scan's global
+/// bound instead of 8 at a time.
+async fn run_bindings(actions: Vec<&PlannedAction>, runner: &dyn Runner) -> Vec<ActionResult> {
+    let (tmc, tap): (Vec<_>, Vec<_>) = actions.into_iter().partition(|a| a.system == System::Tmc);
+    let tmc: Vec<_> = tmc.into_iter().map(|a| runner.run(a)).collect();
+    let tap: Vec<_> = tap.into_iter().map(|a| runner.run(a)).collect();
+    let (tmc, tap): (Vec<ActionResult>, Vec<ActionResult>) = futures::join!(
+        stream::iter(tmc).buffered(FAN_OUT).collect(),
+        stream::iter(tap).buffered(TAP_CLUSTERS_IN_FLIGHT).collect()
+    );
+    let mut results: Vec<ActionResult> = tmc.into_iter().chain(tap).collect();
+    results.sort_by_key(|r| r.id);
+    results
+}
+
 pub async fn execute(actions: &[PlannedAction], runner: &dyn Runner) -> Vec<ActionResult> {
     let (bindings, directory): (Vec<_>, Vec<_>) =
         actions.iter().partition(|a| a.system != System::Csp);
     let (grants, removals): (Vec<_>, Vec<_>) =
         bindings.into_iter().partition(|a| a.operation.grants());
-    let runs: Vec<_> = grants.into_iter().map(|a| runner.run(a)).collect();
-    let mut results: Vec<ActionResult> = stream::iter(runs).buffered(FAN_OUT).collect().await;
+    let mut results = run_bindings(grants, runner).await;
     if results.iter().all(ActionResult::succeeded) {
-        let runs: Vec<_> = removals.into_iter().map(|a| runner.run(a)).collect();
-        results.extend(
-            stream::iter(runs)
-                .buffered(FAN_OUT)
-                .collect::<Vec<_>>()
-                .await,
-        );
+        results.extend(run_bindings(removals, runner).await);
     } else {
         results.extend(removals.into_iter().map(|action| {
             ActionResult::skipped(

@@ -2,7 +2,9 @@
 //!
 //! One `kube::Client` per configured `[[tap]]` context, built from its kubeconfig with exec
 //! credential plugins forced non-interactive: over stdio our stdin carries the MCP protocol and
-//! a plugin must never read it. kube's own retry layer is off (it would re-send a POST on 504);
+//! a plugin must never read it. Each kubeconfig file is parsed once at start and shared; a
+//! cluster's client (its TLS configuration and connection pool) is built at its first call, so
+//! start-up costs nothing per cluster and 50 clusters set up concurrently, not one by one. kube's own retry layer is off (it would re-send a POST on 504);
 //! calls go through the same [`retry::decide`] policy as CSP and TMC. Removing a subject from a
 //! shared binding replaces the binding at the resourceVersion it was read at and starts again
 //! on a Conflict, so a concurrent writer is never overwritten.
@@ -15,6 +17,7 @@ mod subjects;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{
@@ -25,6 +28,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
 use tracing::Instrument;
 
 use super::http::error_chain;
@@ -76,39 +80,51 @@ binding!(RoleBinding);
 /// The RBAC clients of every configured TAP cluster.
 pub struct K8sRbac {
     /// In configuration order.
-    clusters: Vec<(String, Client)>,
+    clusters: Vec<Cluster>,
     options: ClientOptions,
 }
 
+/// One `[[tap]]` table: its context in a shared kubeconfig, and its client once built.
+struct Cluster {
+    name: String,
+    context: String,
+    kubeconfig: Arc<Kubeconfig>,
+    client: OnceCell<Client>,
+}
+
 impl K8sRbac {
-    /// Build one client per `[[tap]]` table. Reads kubeconfigs; makes no request.
+    /// Read and parse each kubeconfig file once and check every context is in it. Builds no
+    /// client and makes no request: each cluster's client is built at its first call.
     pub async fn connect(
         tap: &[TapClusterConfig],
         options: &ClientOptions,
     ) -> Result<Self, (String, K8sError)> {
-        let mut kubeconfigs: HashMap<Option<PathBuf>, Kubeconfig> = HashMap::new();
+        let mut kubeconfigs: HashMap<Option<PathBuf>, Arc<Kubeconfig>> = HashMap::new();
         let mut clusters = Vec::with_capacity(tap.len());
         for entry in tap {
             let fail = |e: K8sError| (entry.name.clone(), e);
-            if !kubeconfigs.contains_key(&entry.kubeconfig) {
-                let loaded = match &entry.kubeconfig {
-                    Some(path) => Kubeconfig::read_from(path).map_err(|e| {
-                        K8sError::Config(format!("cannot read kubeconfig {}: {e}", path.display()))
-                    }),
-                    None => Kubeconfig::read().map_err(|e| {
-                        K8sError::Config(format!(
-                            "cannot read the default kubeconfig (KUBECONFIG or ~/.kube/config): {e}"
-                        ))
-                    }),
+            let kubeconfig = match kubeconfigs.get(&entry.kubeconfig) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let loaded = Arc::new(non_interactive(
+                        read_kubeconfig(entry.kubeconfig.as_deref()).map_err(fail)?,
+                    ));
+                    kubeconfigs.insert(entry.kubeconfig.clone(), loaded.clone());
+                    loaded
                 }
-                .map_err(fail)?;
-                kubeconfigs.insert(entry.kubeconfig.clone(), non_interactive(loaded));
+            };
+            if !kubeconfig.contexts.iter().any(|c| c.name == entry.context) {
+                return Err(fail(K8sError::Config(format!(
+                    "context '{}': no such context in the kubeconfig",
+                    entry.context
+                ))));
             }
-            let kubeconfig = kubeconfigs[&entry.kubeconfig].clone();
-            let client = client_for(kubeconfig, &entry.context, options)
-                .await
-                .map_err(fail)?;
-            clusters.push((entry.name.clone(), client));
+            clusters.push(Cluster {
+                name: entry.name.clone(),
+                context: entry.context.clone(),
+                kubeconfig,
+                client: OnceCell::new(),
+            });
         }
         Ok(K8sRbac {
             clusters,
@@ -116,12 +132,24 @@ impl K8sRbac {
         })
     }
 
-    fn client(&self, cluster: &str) -> Result<&Client, K8sError> {
-        self.clusters
+    /// The cluster's client, built on first use (concurrent first calls build it once).
+    async fn client(&self, cluster: &str) -> Result<Client, K8sError> {
+        let entry = self
+            .clusters
             .iter()
-            .find(|(name, _)| name == cluster)
-            .map(|(_, client)| client)
-            .ok_or_else(|| K8sError::UnknownCluster(cluster.to_string()))
+            .find(|c| c.name == cluster)
+            .ok_or_else(|| K8sError::UnknownCluster(cluster.to_string()))?;
+        entry
+            .client
+            .get_or_try_init(|| {
+                client_for(
+                    only_context(&entry.kubeconfig, &entry.context),
+                    &entry.context,
+                    &self.options,
+                )
+            })
+            .await
+            .cloned()
     }
 
     /// Run `call` under the shared retry policy, in a span with its outcome, attempts and
@@ -228,7 +256,7 @@ impl K8sRbac {
 
     /// One list call of ClusterRoleBindings: reachability and the read right, for checks.
     pub async fn probe(&self, cluster: &str, params: ListParams) -> Result<(), K8sError> {
-        let api: Api<ClusterRoleBinding> = Api::all(self.client(cluster)?.clone());
+        let api: Api<ClusterRoleBinding> = Api::all(self.client(cluster).await?);
         self.with_retries("probe", Idempotency::Idempotent, || api.list(&params))
             .await
             .map(|_| ())
@@ -236,9 +264,9 @@ impl K8sRbac {
 
     #[tracing::instrument(skip(self), fields(system = "Kubernetes"))]
     pub async fn bindings(&self, cluster: &str) -> Result<Vec<RbacBinding>, K8sError> {
-        let client = self.client(cluster)?;
+        let client = self.client(cluster).await?;
         let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
-        let rbs: Api<RoleBinding> = Api::all(client.clone());
+        let rbs: Api<RoleBinding> = Api::all(client);
         // Two independent lists: one round trip of latency, not two.
         let (crbs, rbs) = futures::try_join!(self.list_all(&crbs), self.list_all(&rbs))?;
         let mut out = Vec::with_capacity(crbs.len() + rbs.len());
@@ -280,7 +308,7 @@ impl K8sRbac {
         cluster: &str,
         name: &str,
     ) -> Result<Vec<PolicyRule>, K8sError> {
-        let api: Api<ClusterRole> = Api::all(self.client(cluster)?.clone());
+        let api: Api<ClusterRole> = Api::all(self.client(cluster).await?);
         let role = self
             .with_retries("get", Idempotency::Idempotent, || api.get(name))
             .await?;
@@ -301,7 +329,7 @@ impl K8sRbac {
     where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
     {
-        let api: Api<K> = Api::all(self.client(cluster)?.clone());
+        let api: Api<K> = Api::all(self.client(cluster).await?);
         Ok(self
             .list_all(&api)
             .await?
@@ -319,7 +347,7 @@ impl K8sRbac {
             role,
             subjects,
         } = binding;
-        let client = self.client(cluster)?.clone();
+        let client = self.client(cluster).await?;
         let metadata = ObjectMeta {
             name: Some(name.to_string()),
             namespace: namespace.map(str::to_owned),
@@ -398,7 +426,7 @@ impl K8sRbac {
             namespace,
             name,
         } = binding;
-        let client = self.client(cluster)?.clone();
+        let client = self.client(cluster).await?;
         match namespace {
             None => {
                 let api: Api<ClusterRoleBinding> = Api::all(client);
@@ -473,6 +501,50 @@ impl K8sRbac {
         Err(K8sError::Contended(format!(
             "'{name}' changed {MAX_CONFLICT_ROUNDS} times while we removed a subject"
         )))
+    }
+}
+
+fn read_kubeconfig(path: Option<&std::path::Path>) -> Result<Kubeconfig, K8sError> {
+    match path {
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+            K8sError::Config(format!("cannot read kubeconfig {}: {e}", path.display()))
+        }),
+        None => Kubeconfig::read().map_err(|e| {
+            K8sError::Config(format!(
+                "cannot read the default kubeconfig (KUBECONFIG or ~/.kube/config): {e}"
+            ))
+        }),
+    }
+}
+
+/// The part of `kubeconfig` that `context` uses: its context, cluster and user. kube takes a
+/// kubeconfig by value, and copying all 50 clusters' CA data for each of 50 clients would be
+/// 2,500 copies.
+fn only_context(kubeconfig: &Kubeconfig, context: &str) -> Kubeconfig {
+    let named = kubeconfig.contexts.iter().find(|c| c.name == context);
+    let inner = named.and_then(|c| c.context.as_ref());
+    let cluster = inner.map(|c| c.cluster.as_str());
+    let user = inner.and_then(|c| c.user.as_deref());
+    Kubeconfig {
+        preferences: kubeconfig.preferences.clone(),
+        clusters: kubeconfig
+            .clusters
+            .iter()
+            .filter(|c| Some(c.name.as_str()) == cluster)
+            .cloned()
+            .collect(),
+        auth_infos: kubeconfig
+            .auth_infos
+            .iter()
+            .filter(|u| Some(u.name.as_str()) == user)
+            .cloned()
+            .collect(),
+        contexts: named.into_iter().cloned().collect(),
+        current_context: Some(context.to_string()),
+        extensions: kubeconfig.extensions.clone(),
+        kind: kubeconfig.kind.clone(),
+        api_version: kubeconfig.api_version.clone(),
+        other: kubeconfig.other.clone(),
     }
 }
 

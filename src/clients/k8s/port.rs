@@ -12,7 +12,7 @@ use crate::access::ports::{
 #[async_trait]
 impl ClusterRbac for K8sRbac {
     fn clusters(&self) -> Vec<String> {
-        self.clusters.iter().map(|(name, _)| name.clone()).collect()
+        self.clusters.iter().map(|c| c.name.clone()).collect()
     }
 
     async fn bindings(&self, cluster: &str) -> BackendResult<Vec<RbacBinding>> {
