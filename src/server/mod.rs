@@ -152,7 +152,7 @@ impl TanzuMcp {
         for route in router.map.values_mut() {
             route.attr.input_schema = Arc::new(portable::schema(&route.attr.input_schema));
             if let Some(output) = &route.attr.output_schema {
-                route.attr.output_schema = Some(Arc::new(portable::schema(output)));
+                route.attr.output_schema = Some(Arc::new(portable::output_schema(output)));
             }
         }
         router

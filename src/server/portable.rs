@@ -41,6 +41,40 @@ pub fn schema(schema: &JsonObject) -> JsonObject {
     }
 }
 
+/// An output schema as [`schema`], without descriptions: they are about half of `tools/list`,
+/// a model reads them on every session, and the tool's description and the results' own field
+/// names already say what each field is. Input schemas keep theirs: the model needs them to
+/// call the tool.
+pub fn output_schema(output: &JsonObject) -> JsonObject {
+    let mut value = Value::Object(schema(output));
+    strip_descriptions(&mut value, false);
+    match value {
+        Value::Object(map) => map,
+        _ => schema(output),
+    }
+}
+
+/// `names`: `value` is a map from names to schemas (`properties`, `$defs`), whose keys are
+/// never keywords.
+fn strip_descriptions(value: &mut Value, names: bool) {
+    match value {
+        Value::Object(map) => {
+            if !names && map.get("description").is_some_and(Value::is_string) {
+                map.remove("description");
+            }
+            for (key, child) in map.iter_mut() {
+                let child_names =
+                    !names && matches!(key.as_str(), "properties" | "$defs" | "definitions");
+                strip_descriptions(child, child_names);
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| strip_descriptions(item, false)),
+        _ => {}
+    }
+}
+
 fn clean(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -164,6 +198,34 @@ mod tests {
 
     fn cleaned(value: Value) -> Value {
         Value::Object(schema(value.as_object().unwrap()))
+    }
+
+    #[test]
+    fn output_schemas_lose_descriptions_but_not_fields_named_description() {
+        let out = Value::Object(output_schema(
+            json!({
+                "description": "top",
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string", "description": "a field so named"},
+                    "items": {"type": "array", "items": {"description": "x", "type": "string"}}
+                },
+                "$defs": {"D": {"description": "d", "type": "string"}}
+            })
+            .as_object()
+            .unwrap(),
+        ));
+        assert_eq!(
+            out,
+            json!({
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string"},
+                    "items": {"type": "array", "items": {"type": "string"}}
+                },
+                "$defs": {"D": {"type": "string"}}
+            })
+        );
     }
 
     #[test]
