@@ -42,9 +42,11 @@ async fn tools_list_and_typical_results_stay_small() {
         println!("{what}: {bytes} bytes");
     }
 
-    // 38.1 KB before the schemas lost their nullable arrays and unknown formats, 37.6 KB after;
-    // about 13 KB of it are the output schemas' descriptions.
-    assert!(listed < 40_000, "tools/list is {listed} bytes");
+    // Five tools: 38.1 KB before the schemas lost their nullable arrays and unknown formats,
+    // 37.6 KB after. Eleven tools: 65.6 KB with the output schemas' descriptions dropped; what
+    // is left is mostly the plan schema repeated by each write tool and the Scope schema by each
+    // scoped one. A ceiling that catches growth.
+    assert!(listed < 70_000, "tools/list is {listed} bytes");
     // The target is 2 KB once the group warning names groups instead of repeating them
     // (issue 8); until then, a ceiling that catches growth.
     let alice = sizes[0].1;
