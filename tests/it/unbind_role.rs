@@ -273,3 +273,49 @@ async fn a_group_is_unbound_from_a_terminal_with_yes_typing_its_name_back() {
         "the group was its only subject, so the binding is gone"
     );
 }
+
+/// The round trip of issue 12: every grant `get_user_access` reports is accepted by
+/// `unbind_role` exactly as it is (its `role` and `scope`), and afterwards the person holds
+/// none of them (read back from the sandbox; bob keeps the shared binding, checked by kubectl).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_grant_get_user_access_reports_can_be_passed_to_unbind_role_unchanged() {
+    let world = world().await;
+    let automation = world
+        .serve(&["--confirm", "token"], TestClient::new(None))
+        .await;
+    let before = automation
+        .ok("get_user_access", json!({ "email": ALICE }))
+        .await;
+    let grants: Vec<Value> = ["tmc", "tap"]
+        .iter()
+        .flat_map(|system| before[system].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert!(grants.len() >= 5, "alice has grants to remove: {before:#}");
+    for grant in &grants {
+        let args = unbind(
+            ALICE,
+            grant["role"].as_str().unwrap(),
+            grant["scope"].clone(),
+        );
+        let first = automation.ok("unbind_role", args.clone()).await;
+        assert_eq!(
+            first["status"], "confirmation_required",
+            "{grant}: {first:#}"
+        );
+        let mut confirmed = args;
+        confirmed["confirm"] = first["confirmation_token"].clone();
+        let ran = automation.ok("unbind_role", confirmed).await;
+        assert_eq!(ran["status"], "done", "{grant}: {ran:#}");
+    }
+    let after = automation
+        .ok("get_user_access", json!({ "email": ALICE }))
+        .await;
+    assert_eq!(after["tmc"], json!([]), "{after:#}");
+    assert_eq!(after["tap"], json!([]), "{after:#}");
+    assert_eq!(
+        binding_subjects(world.dir.path(), "tap-dev", None, "app-editors").await,
+        Some(vec![BOB.to_string()]),
+        "bob keeps the shared binding"
+    );
+    automation.close().await;
+}
