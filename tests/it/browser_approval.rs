@@ -588,6 +588,10 @@ async fn over_http_the_client_shows_the_page_and_the_listener_serves_it_behind_t
         "browser page on the HTTP listener (bearer token)"
     );
     assert_eq!(approval["client"], "url-client 1");
+    assert_eq!(
+        approval["credential"], "BROWSER_TEST_BEARER",
+        "the approval names the credential's label (never the secret)"
+    );
     let id = url.rsplit('/').next().unwrap();
     let result_text = serde_json::to_string(&result).unwrap();
     for (place, text) in [

@@ -77,7 +77,14 @@ async fn put_before_person(
     if !shows_urls && !pages.can_open() {
         return Err("this MCP client cannot ask its user (no elicitation support), and no browser can be opened here (no display; pass --approval-browser CMD)".into());
     }
-    let (id, url) = pages.create(key, request, client).await?;
+    let (id, url) = pages
+        .create(
+            key,
+            request,
+            client,
+            crate::server::transport::credential_label(&ctx.extensions).as_deref(),
+        )
+        .await?;
     if shows_urls {
         ask_by_url(pages.clone(), ctx, &id, url, request);
     } else {

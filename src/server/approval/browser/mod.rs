@@ -66,6 +66,8 @@ struct Page {
     shown: Shown,
     /// The MCP client whose call opened it, for the audit trail.
     client: String,
+    /// The label of the HTTP credential the call came with, for the audit (never the secret).
+    credential: Option<String>,
     expires: Instant,
     state: State,
 }
@@ -176,6 +178,7 @@ impl BrowserPages {
         key: &str,
         request: &ApprovalRequest<'_>,
         client: &str,
+        credential: Option<&str>,
     ) -> Result<(String, String), String> {
         let served = self
             .served
@@ -201,6 +204,7 @@ impl BrowserPages {
                 round: request.round,
             },
             client: client.to_string(),
+            credential: credential.map(str::to_string),
             expires: Instant::now() + self.ttl,
             state: State::Open,
         };
@@ -328,7 +332,7 @@ impl BrowserPages {
                 plan_digest: &page.digest,
                 approved_via: via,
                 client: &page.client,
-                credential: None,
+                credential: page.credential.as_deref(),
             });
         }
         drop(pages);

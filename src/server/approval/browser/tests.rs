@@ -44,7 +44,10 @@ fn token_of(pages: &BrowserPages, id: &str) -> String {
 #[tokio::test]
 async fn an_approval_is_for_one_digest_and_is_taken_once() {
     let pages = pages(Duration::from_secs(60));
-    let (id, url) = pages.create("k", &request("d1"), "client").await.unwrap();
+    let (id, url) = pages
+        .create("k", &request("d1"), "client", None)
+        .await
+        .unwrap();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with(&id));
     assert_eq!(pages.find("k", "d1"), Found::Waiting(id.clone()));
     assert_eq!(pages.find("other call", "d1"), Found::Nothing);
@@ -71,11 +74,17 @@ async fn an_approval_is_for_one_digest_and_is_taken_once() {
 #[tokio::test]
 async fn a_page_for_another_plan_or_past_its_time_approves_nothing() {
     let pages = pages(Duration::from_millis(200));
-    let (first, _) = pages.create("k", &request("d1"), "client").await.unwrap();
+    let (first, _) = pages
+        .create("k", &request("d1"), "client", None)
+        .await
+        .unwrap();
     assert_eq!(pages.find("k", "d2"), Found::Nothing, "the plan changed");
     assert!(pages.render(&first).is_none(), "the stale page is gone");
 
-    let (id, _) = pages.create("k", &request("d2"), "client").await.unwrap();
+    let (id, _) = pages
+        .create("k", &request("d2"), "client", None)
+        .await
+        .unwrap();
     let token = token_of(&pages, &id);
     tokio::time::sleep(Duration::from_millis(250)).await;
     assert!(
@@ -89,13 +98,19 @@ async fn a_page_for_another_plan_or_past_its_time_approves_nothing() {
 #[tokio::test]
 async fn a_mistyped_email_or_a_decline_refuses_the_call() {
     let pages = pages(Duration::from_secs(60));
-    let (id, _) = pages.create("k", &request("d1"), "client").await.unwrap();
+    let (id, _) = pages
+        .create("k", &request("d1"), "client", None)
+        .await
+        .unwrap();
     let token = token_of(&pages, &id);
     let mistyped = pages.answer(&id, &post(Some(&token), "bob@example.com", "approve"));
     assert_eq!(mistyped.unwrap(), Answered::Mistyped);
     assert!(matches!(pages.find("k", "d1"), Found::Refused(why) if why.contains("did not match")));
 
-    let (id, _) = pages.create("k", &request("d1"), "client").await.unwrap();
+    let (id, _) = pages
+        .create("k", &request("d1"), "client", None)
+        .await
+        .unwrap();
     let token = token_of(&pages, &id);
     let declined = pages.answer(&id, &post(Some(&token), "alice@example.com", "decline"));
     assert_eq!(declined.unwrap(), Answered::Declined);
@@ -113,11 +128,16 @@ async fn no_more_than_so_many_pages_wait_at_once() {
     let pages = pages(Duration::from_secs(60));
     for n in 0..super::MAX_OPEN_PAGES {
         pages
-            .create(&format!("k{n}"), &request("d"), "c")
+            .create(&format!("k{n}"), &request("d"), "c", None)
             .await
             .unwrap();
     }
-    assert!(pages.create("one more", &request("d"), "c").await.is_err());
+    assert!(
+        pages
+            .create("one more", &request("d"), "c", None)
+            .await
+            .is_err()
+    );
     // A new plan for a call that has a page replaces it, within the limit.
-    assert!(pages.create("k0", &request("d2"), "c").await.is_ok());
+    assert!(pages.create("k0", &request("d2"), "c", None).await.is_ok());
 }
