@@ -51,6 +51,8 @@ pub enum FindingKind {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ToolCall {
     pub tool: String,
+    /// Always an object: declared so, because a bare `true` schema is refused by strict clients.
+    #[schemars(with = "serde_json::Map<String, Value>")]
     pub arguments: Value,
 }
 

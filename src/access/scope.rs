@@ -58,11 +58,11 @@ pub enum ScopeRef {
         /// Cluster name.
         name: String,
         /// Management cluster; looked up when omitted.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(with = "String", transform = crate::access::schema::optional)]
         management_cluster: Option<String>,
         /// Provisioner; looked up when omitted.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(with = "String", transform = crate::access::schema::optional)]
         provisioner: Option<String>,
     },
@@ -73,11 +73,11 @@ pub enum ScopeRef {
         /// Namespace name.
         name: String,
         /// Management cluster of the cluster; looked up when omitted.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(with = "String", transform = crate::access::schema::optional)]
         management_cluster: Option<String>,
         /// Provisioner of the cluster; looked up when omitted.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(with = "String", transform = crate::access::schema::optional)]
         provisioner: Option<String>,
     },
@@ -91,7 +91,7 @@ pub enum ScopeRef {
         /// TAP cluster name, as configured.
         name: String,
         /// Namespace for a RoleBinding; omit for a ClusterRoleBinding.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(with = "String", transform = crate::access::schema::optional)]
         namespace: Option<String>,
     },

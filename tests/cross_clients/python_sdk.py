@@ -41,7 +41,11 @@ import mcp_types as types
 from mcp import Client, StdioServerParameters, stdio_client
 from mcp.client.sse import sse_client
 
-EXPECTED_TOOLS = {"list_members", "get_user_access", "invite_user", "bind_role", "revoke_all_access"}
+EXPECTED_TOOLS = {
+    "list_members", "get_user_access", "invite_user", "bind_role", "revoke_all_access",
+    "provision_user", "change_role", "unbind_role", "list_clusters", "list_role_bindings",
+    "audit_access",
+}
 TARGET = "alice@example.com"
 UNASKED_TARGET = "bob@example.com"
 CALL_TIMEOUT_SECONDS = 60.0

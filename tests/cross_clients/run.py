@@ -29,7 +29,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-EXPECTED_TOOLS = {"list_members", "get_user_access", "invite_user", "bind_role", "revoke_all_access"}
+EXPECTED_TOOLS = {
+    "list_members", "get_user_access", "invite_user", "bind_role", "revoke_all_access",
+    "provision_user", "change_role", "unbind_role", "list_clusters", "list_role_bindings",
+    "audit_access",
+}
 # Inspector `--strict` exit code for error-severity schema problems.
 INSPECTOR_STRICT_FAILURE = 6
 
