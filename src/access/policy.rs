@@ -97,6 +97,13 @@ impl WritePolicy {
         } else {
             match target {
                 BindTarget::Tmc(scope) => tmc_class(subject, role, scope),
+                BindTarget::Tap {
+                    namespace: Some(namespace),
+                    ..
+                } if namespace.starts_with("kube-") => Class::Privileged(format!(
+                    "namespace {namespace} belongs to the cluster itself: any write there (pods \
+                     under its service accounts) reaches cluster-admin"
+                )),
                 BindTarget::Tap { .. } => tap_class(role, rules.unwrap_or_default()),
             }
         };
@@ -175,6 +182,32 @@ mod tests {
         BindTarget::Tap {
             cluster: "tap-dev".into(),
             namespace: None,
+        }
+    }
+
+    #[test]
+    fn any_grant_in_a_kube_namespace_needs_a_human() {
+        let policy = WritePolicy::default();
+        let alice = Subject {
+            kind: SubjectKind::User,
+            name: "alice@example.com".into(),
+            namespace: None,
+        };
+        for (namespace, privileged) in [
+            ("kube-system", true),
+            ("kube-public", true),
+            ("dev-team", false),
+        ] {
+            let target = BindTarget::Tap {
+                cluster: "tap-dev".into(),
+                namespace: Some(namespace.into()),
+            };
+            let class = policy.classify_grant(&alice, "view", &target, Some(&[]));
+            assert_eq!(
+                matches!(class, Class::Privileged(_)),
+                privileged,
+                "{namespace}: {class:?}"
+            );
         }
     }
 
