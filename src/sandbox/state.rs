@@ -35,8 +35,10 @@ struct Shared {
 /// Credentials of this sandbox instance. They live as long as the process, survive
 /// `/_sandbox/reset`, and are random so that two sandboxes never accept each other's tokens.
 pub struct Secrets {
-    /// The CSP API token that `write_config` puts in `api-token`.
+    /// The CSP API token that `write_config` puts in `api-token`: an org owner's.
     pub api_token: String,
+    /// The API token of a plain org member (tests of what CSP hides from members).
+    pub member_api_token: String,
     /// The bearer token of the kubeconfig user of every TAP cluster.
     pub k8s_token: String,
 }
@@ -49,6 +51,7 @@ impl AppState {
                 data,
                 secrets: Secrets {
                     api_token: random_token(),
+                    member_api_token: random_token(),
                     k8s_token: random_token(),
                 },
                 tokens: TokenStore::new(token_ttl),
