@@ -206,9 +206,28 @@ pub struct TmcCluster {
     pub cluster_group: String,
 }
 
+impl TmcCluster {
+    pub fn key(&self) -> ClusterKey {
+        ClusterKey {
+            management_cluster: self.management_cluster.clone(),
+            provisioner: self.provisioner.clone(),
+            name: self.object.name.clone(),
+        }
+    }
+}
+
+/// A cluster's full name. A TMC cluster name is unique only within one management cluster and
+/// provisioner, so everything keyed by cluster (policies, namespaces) uses all three.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterKey {
+    pub management_cluster: String,
+    pub provisioner: String,
+    pub name: String,
+}
+
 pub struct TmcNamespace {
     pub object: TmcObject,
-    pub cluster: String,
+    pub cluster: ClusterKey,
     pub workspace: String,
 }
 
@@ -217,8 +236,8 @@ pub struct TmcNamespace {
 pub enum PolicyScope {
     Organization,
     ClusterGroup(String),
-    Cluster(String),
-    Namespace { cluster: String, name: String },
+    Cluster(ClusterKey),
+    Namespace { cluster: ClusterKey, name: String },
     Workspace(String),
 }
 
