@@ -93,4 +93,27 @@ async fn with_a_member_token_user_access_warns_that_roles_are_unknown() {
             && warnings.contains("unknown, not because there are none"),
         "{warnings}"
     );
+    drop(server);
+
+    // A revocation plan says it cannot tell whether bob is the last owner, rather than
+    // showing a removal of someone "with no roles".
+    let server = connect(
+        &toml,
+        &["--confirm", "token"],
+        TestClient::new(None),
+        Protocol::Handshake,
+    )
+    .await;
+    let plan = server
+        .call("revoke_all_access", json!({ "email": "bob@example.com" }))
+        .await
+        .structured_content
+        .expect("structuredContent");
+    assert_eq!(plan["status"], "confirmation_required", "{plan:#}");
+    let text = plan.to_string();
+    assert!(
+        text.contains("roles: not shown to this API token")
+            && text.contains("CSP did not show the org roles of bob@example.com"),
+        "{plan:#}"
+    );
 }

@@ -19,6 +19,11 @@
 //! - `GET /csp/gateway/am/api/orgs/{orgId}/users/search?userSearchTerm=`: the first 20 members
 //!   matching a term, `{results: [...]}` in the v2 listing's item shape.
 //!
+//! - Who is asking matters, as in CSP's access policies: the default API token is an org
+//!   owner's; `Sandbox::member_api_token` is a plain member's, which lists and searches members
+//!   with "only basic user information" (no `organizationRoles`, `serviceRoles`,
+//!   `customRoles`) and is refused (403) to invite, revoke or remove.
+//!
 //! Errors look like CSP's: `{statusCode, message, moduleCode, cspErrorCode, errorCode, requestId}`
 //! with an integer `moduleCode`.
 //!
