@@ -120,8 +120,10 @@ pub async fn require_csp_token(
             request.extensions_mut().insert(role);
             next.run(request).await
         }
-        (Some(_), None) => csp::CspError::unauthorized("The access token is invalid or has expired.")
-            .into_response(),
+        (Some(_), None) => {
+            csp::CspError::unauthorized("The access token is invalid or has expired.")
+                .into_response()
+        }
         (None, None) => csp::CspError::unauthorized("No access token: send Authorization: Bearer.")
             .into_response(),
     }

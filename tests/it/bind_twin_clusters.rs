@@ -51,7 +51,8 @@ async fn binding_on_one_twin_leaves_the_others_policy_unchanged() {
             "{base}/v1alpha1/clusters:iam/edge-cluster?fullName.managementClusterName={mc}&fullName.provisionerName={prov}"
         )
     };
-    let (status, attached_before) = common::get_json(&policy_of("attached", "attached"), &token).await;
+    let (status, attached_before) =
+        common::get_json(&policy_of("attached", "attached"), &token).await;
     assert_eq!(status, 200);
 
     let (_dir, toml) = common::write_config(&sandbox);
@@ -84,7 +85,10 @@ async fn binding_on_one_twin_leaves_the_others_policy_unchanged() {
 
     let (_, attached_after) = common::get_json(&policy_of("attached", "attached"), &token).await;
     assert!(!holds_bob(&attached_after), "{attached_after:#}");
-    assert_eq!(attached_after, attached_before, "the attached twin's policy is untouched");
+    assert_eq!(
+        attached_after, attached_before,
+        "the attached twin's policy is untouched"
+    );
 
     // A name alone does not say which of the two is meant: TMC's answer is not guessed.
     let (status, ambiguous) = common::get_json(

@@ -80,7 +80,10 @@ async fn csp_users_page_search_and_invitation_have_the_fixtures_fields_and_types
 
     let (status, page) = get_json(&format!("{users}?pageStart=2&pageLimit=2"), &token).await;
     assert_eq!(status, 200);
-    assert!(page["nextLink"].is_string() && page["prevLink"].is_string(), "{page}");
+    assert!(
+        page["nextLink"].is_string() && page["prevLink"].is_string(),
+        "{page}"
+    );
     let want = fixture("csp/users.page.json");
     assert_same_shape(&page, &want, "users page", true);
     assert_listing(&page, &want, "results", "users page");
@@ -97,7 +100,9 @@ async fn csp_users_page_search_and_invitation_have_the_fixtures_fields_and_types
 
     // The invitation request the client sends (the fixture) is accepted with CSP's bare 202.
     let response = http()
-        .post(format!("{base}/csp/gateway/am/api/orgs/{ORG_ID}/invitations"))
+        .post(format!(
+            "{base}/csp/gateway/am/api/orgs/{ORG_ID}/invitations"
+        ))
         .bearer_auth(&token)
         .json(&fixture("csp/invitations.create.request.json"))
         .send()
@@ -121,7 +126,11 @@ async fn tmc_group_and_workspace_listings_and_single_reads_have_the_fixtures_fie
     let (sandbox, base) = start_sandbox(DataSet::Demo).await;
     let token = token_for(&sandbox).await;
     for (path, key, file) in [
-        ("clustergroups", "clusterGroups", "tmc/clustergroups.list.json"),
+        (
+            "clustergroups",
+            "clusterGroups",
+            "tmc/clustergroups.list.json",
+        ),
         ("workspaces", "workspaces", "tmc/workspaces.list.json"),
     ] {
         let (status, listing) = get_json(
@@ -137,8 +146,14 @@ async fn tmc_group_and_workspace_listings_and_single_reads_have_the_fixtures_fie
 
     let placed = "fullName.managementClusterName=attached&fullName.provisionerName=attached";
     for (path, file) in [
-        (format!("clusters/dev-cluster-1?{placed}"), "tmc/cluster.get.json"),
-        ("clustergroups/dev-group".to_string(), "tmc/clustergroup.get.json"),
+        (
+            format!("clusters/dev-cluster-1?{placed}"),
+            "tmc/cluster.get.json",
+        ),
+        (
+            "clustergroups/dev-group".to_string(),
+            "tmc/clustergroup.get.json",
+        ),
         ("workspaces/team-a".to_string(), "tmc/workspace.get.json"),
         (
             format!("clusters/dev-cluster-1/namespaces/team-a?{placed}"),

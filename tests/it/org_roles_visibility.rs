@@ -25,7 +25,9 @@ async fn a_member_token_sees_basic_user_information_only_and_may_not_invite() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|m| m["organizationRoles"].as_array().is_some_and(|r| !r.is_empty())),
+            .all(|m| m["organizationRoles"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty())),
         "{as_owner}"
     );
     let want = fixture("csp/users.page.json");
@@ -36,7 +38,10 @@ async fn a_member_token_sees_basic_user_information_only_and_may_not_invite() {
         assert!(!items.is_empty());
         for item in items {
             for hidden in ["organizationRoles", "serviceRoles", "customRoles"] {
-                assert!(item.get(hidden).is_none(), "{hidden} shown to a member: {item}");
+                assert!(
+                    item.get(hidden).is_none(),
+                    "{hidden} shown to a member: {item}"
+                );
             }
             assert!(item["user"]["email"].is_string());
             assert_same_shape(item, &want["results"][0], "basic item", false);
@@ -70,10 +75,17 @@ async fn with_a_member_token_user_access_warns_that_roles_are_unknown() {
         .ok("get_user_access", json!({ "email": "bob@example.com" }))
         .await;
     assert!(
-        !bob["membership"]["org_roles"].as_array().unwrap().is_empty(),
+        !bob["membership"]["org_roles"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
         "{bob:#}"
     );
-    assert!(!bob["warnings"].to_string().contains("did not show the org roles"));
+    assert!(
+        !bob["warnings"]
+            .to_string()
+            .contains("did not show the org roles")
+    );
     drop(server);
 
     std::fs::write(
@@ -85,7 +97,10 @@ async fn with_a_member_token_user_access_warns_that_roles_are_unknown() {
     let bob = server
         .ok("get_user_access", json!({ "email": "bob@example.com" }))
         .await;
-    assert_eq!(bob["status"], "ACTIVE", "membership is still known: {bob:#}");
+    assert_eq!(
+        bob["status"], "ACTIVE",
+        "membership is still known: {bob:#}"
+    );
     assert_eq!(bob["membership"]["org_roles"], json!([]));
     let warnings = bob["warnings"].to_string();
     assert!(

@@ -367,7 +367,11 @@ mod tests {
             serde_json::from_str(include_str!("../../../tests/fixtures/csp/users.page.json"))
                 .unwrap();
         assert_eq!(page.total_results, Some(45));
-        assert!(page.next_link.unwrap().ends_with("pageStart=41&pageLimit=20"));
+        assert!(
+            page.next_link
+                .unwrap()
+                .ends_with("pageStart=41&pageLimit=20")
+        );
         let alice = Member::from(page.results.into_iter().next().unwrap());
         assert_eq!(alice.email, "alice@example.com");
         assert_eq!(
@@ -377,9 +381,10 @@ mod tests {
         assert_eq!(alice.first_name.as_deref(), Some("Alice"));
         assert_eq!(alice.org_roles, Some(vec!["org_member".to_string()]));
 
-        let found: UsersPage =
-            serde_json::from_str(include_str!("../../../tests/fixtures/csp/users.search.json"))
-                .unwrap();
+        let found: UsersPage = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/csp/users.search.json"
+        ))
+        .unwrap();
         assert_eq!(found.total_results, None, "the search has no paging fields");
         let bob = Member::from(found.results.into_iter().next().unwrap());
         assert_eq!(bob.email, "bob@example.com");

@@ -215,10 +215,10 @@ impl TmcClient {
         };
         let resource = self.get_json("get resource", url).await?;
         let uid = wire::resource_uid(&resource, key).ok_or_else(|| {
-                TMC.decode_error(format!(
-                    "{scope} has no meta.uid to read its effective policy by"
-                ))
-            })?;
+            TMC.decode_error(format!(
+                "{scope} has no meta.uid to read its effective policy by"
+            ))
+        })?;
         let entries = self
             .list_all(
                 "get effective IAM policies",

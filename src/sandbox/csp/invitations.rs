@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::error::{CspError, CspResult};
 use super::{ORG_ROLES, check_org, email_domain, parse_json, require_owner};
 use crate::sandbox::auth::CallerRole;
-use axum::Extension;
 use crate::sandbox::state::{AppState, CspOrg, IdGen, Invitation, InvitationStatus, Member, World};
+use axum::Extension;
 
 /// Only the fields the real list has (see `tests/fixtures/csp/invitations.list.json`): the id
 /// travels in `refLink` alone, there is no `id` field.

@@ -12,8 +12,8 @@ use super::{
     parse_json, require_owner,
 };
 use crate::sandbox::auth::CallerRole;
-use axum::Extension;
 use crate::sandbox::state::{AppState, Member};
+use axum::Extension;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -228,7 +228,8 @@ async fn token_details(
     };
     let world = state.world();
     // The owner token's user is the first owner; the member token's the first plain member.
-    let is_owner = |m: &&crate::sandbox::state::Member| m.org_roles.iter().any(|r| r == "org_owner");
+    let is_owner =
+        |m: &&crate::sandbox::state::Member| m.org_roles.iter().any(|r| r == "org_owner");
     let owner = world
         .csp
         .members

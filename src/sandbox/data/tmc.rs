@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::{ALICE, BOB, MALLORY, at_hour};
 use crate::sandbox::state::{
-    ClusterKey, IdGen, Policy, PolicyScope, TmcCluster, TmcNamespace, TmcObject, TmcOrg, TmcRoleBinding,
-    TmcSubject,
+    ClusterKey, IdGen, Policy, PolicyScope, TmcCluster, TmcNamespace, TmcObject, TmcOrg,
+    TmcRoleBinding, TmcSubject,
 };
 
 /// A TMC role and the resource types it can be bound on.

@@ -207,7 +207,9 @@ pub(super) async fn list_namespaces(
 ) -> Reply {
     let world = state.world();
     if !world.tmc.clusters.iter().any(|c| c.object.name == cluster) {
-        return Err(TmcError::not_found(format!("cluster '{cluster}' not found")));
+        return Err(TmcError::not_found(format!(
+            "cluster '{cluster}' not found"
+        )));
     }
     // Same-named clusters under other management clusters or provisioners stay out.
     let items = world
@@ -216,7 +218,10 @@ pub(super) async fn list_namespaces(
         .iter()
         .filter(|n| {
             n.cluster.name == cluster
-                && scope_matches(q.management_cluster.as_deref(), &n.cluster.management_cluster)
+                && scope_matches(
+                    q.management_cluster.as_deref(),
+                    &n.cluster.management_cluster,
+                )
                 && scope_matches(q.provisioner.as_deref(), &n.cluster.provisioner)
         })
         .map(|n| namespace_json(&world, n))

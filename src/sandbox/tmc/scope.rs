@@ -92,7 +92,11 @@ impl FullNameQuery {
 /// The one cluster called `name` that the query's `fullName.*` places. Same-named clusters
 /// under other management clusters or provisioners are other clusters: when the query leaves
 /// more than one possible, TMC's answer is not guessed, the request is refused.
-pub(super) fn cluster_key(world: &World, name: &str, query: &FullNameQuery) -> TmcResult<ClusterKey> {
+pub(super) fn cluster_key(
+    world: &World,
+    name: &str,
+    query: &FullNameQuery,
+) -> TmcResult<ClusterKey> {
     let named: Vec<&TmcCluster> = world
         .tmc
         .clusters
