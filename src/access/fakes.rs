@@ -124,7 +124,7 @@ pub fn member(n: usize, email: &str) -> Member {
         email: email.to_string(),
         first_name: Some(format!("First{n}")),
         last_name: Some(format!("Last{n}")),
-        org_roles: vec!["org_member".into()],
+        org_roles: Some(vec!["org_member".into()]),
     }
 }
 

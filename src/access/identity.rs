@@ -67,7 +67,7 @@ mod tests {
             email: "alice@example.com".into(),
             first_name: None,
             last_name: None,
-            org_roles: vec![],
+            org_roles: None,
         };
         let id = Identity::new("alice@example.com".into(), Some(&member));
         assert!(id.is(&Subject::user("alice.anders")));

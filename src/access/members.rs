@@ -51,7 +51,8 @@ impl MemberEntry {
         MemberEntry {
             email: member.email.to_lowercase(),
             status: MemberStatus::Active,
-            org_roles: member.org_roles,
+            // Not shown to this token: an empty list (get_user_access says why).
+            org_roles: member.org_roles.unwrap_or_default(),
             user_id: Some(member.user_id),
             first_name: member.first_name,
             last_name: member.last_name,

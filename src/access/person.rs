@@ -353,13 +353,21 @@ pub fn assemble(
         }),
     }
 
+    if let Some(member) = &standing.member
+        && member.org_roles.is_none()
+    {
+        warnings.push(Warning::OrgRolesHidden {
+            email: email.clone(),
+        });
+    }
+
     UserAccess {
         email,
         status,
         membership: standing.member.map(|m| Membership {
             user_id: m.user_id,
             username: m.username,
-            org_roles: m.org_roles,
+            org_roles: m.org_roles.unwrap_or_default(),
             first_name: m.first_name,
             last_name: m.last_name,
         }),

@@ -94,8 +94,11 @@ pub struct Member {
     pub email: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
-    /// Organization role names, such as `org_owner` or `org_member`.
-    pub org_roles: Vec<String>,
+    /// Organization role names, such as `org_owner` or `org_member`; `None` when CSP did not
+    /// show them: the v2 listing and the user search show other members' roles only to org
+    /// owners and admins (Broadcom `tcsp-account-management`), so a plain member's token sees
+    /// none. Every member holds at least one org role, so an empty list means the same.
+    pub org_roles: Option<Vec<String>>,
 }
 
 /// One page of members, in the directory's own order.

@@ -149,11 +149,18 @@ pub fn plan_from_access(
         if let Some(member) = &access.membership {
             steps.push(Step {
                 target: format!("org membership of {}", access.email),
-                effect: format!(
-                    "remove {} from the CSP org (roles: {})",
-                    access.email,
-                    member.org_roles.join(", ")
-                ),
+                effect: if member.org_roles.is_empty() {
+                    format!(
+                        "remove {} from the CSP org (roles: not shown to this API token)",
+                        access.email
+                    )
+                } else {
+                    format!(
+                        "remove {} from the CSP org (roles: {})",
+                        access.email,
+                        member.org_roles.join(", ")
+                    )
+                },
                 operation: Operation::CspRemoveMember {
                     user_id: member.user_id.clone(),
                 },
@@ -217,7 +224,7 @@ async fn owners(systems: &Systems) -> AccessResult<usize> {
         owners += page
             .members
             .iter()
-            .filter(|m| m.org_roles.iter().any(|r| r == ORG_OWNER))
+            .filter(|m| m.org_roles.iter().flatten().any(|r| r == ORG_OWNER))
             .count();
         if start >= page.total {
             return Ok(owners);
@@ -232,9 +239,9 @@ mod tests {
         let fake = super::super::fakes::small_world();
         for member in fake.world().members.iter_mut() {
             member.org_roles = if member.email == "alice@example.com" {
-                vec!["org_owner".into()]
+                Some(vec!["org_owner".into()])
             } else {
-                vec!["org_member".into()]
+                Some(vec!["org_member".into()])
             };
         }
         let err = super::plan(&fake.systems(), "alice@example.com", false)
@@ -256,7 +263,7 @@ mod tests {
             .iter_mut()
             .find(|m| m.email != "alice@example.com")
         {
-            other.org_roles = vec!["org_owner".into()];
+            other.org_roles = Some(vec!["org_owner".into()]);
         }
         assert!(
             super::plan(&fake.systems(), "alice@example.com", false)

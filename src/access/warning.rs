@@ -29,6 +29,9 @@ pub enum Warning {
     GroupsUnreadable { error: String },
     /// A group bound by name that CSP does not know (yet).
     UnknownGroup { name: String },
+    /// CSP did not show the member's org roles: it shows other members' roles only to org
+    /// owners and admins, and this API token's user is neither.
+    OrgRolesHidden { email: String },
 }
 
 impl Warning {
@@ -36,7 +39,9 @@ impl Warning {
     pub fn concerns_revocation(&self) -> bool {
         matches!(
             self,
-            Warning::GroupAccess { .. } | Warning::GroupMembershipUnknown { .. }
+            Warning::GroupAccess { .. }
+                | Warning::GroupMembershipUnknown { .. }
+                | Warning::OrgRolesHidden { .. }
         )
     }
 }
@@ -67,6 +72,13 @@ impl fmt::Display for Warning {
             Warning::GroupsUnreadable { error } => write!(
                 f,
                 "could not check group names for case-only mismatches: {error}"
+            ),
+            Warning::OrgRolesHidden { email } => write!(
+                f,
+                "CSP did not show the org roles of {email}: it shows other members' roles only to org \
+                 owners and admins, and the API token's user is neither. org_roles is empty because it \
+                 is unknown, not because there are none; whether {email} is an org owner (CSP never \
+                 removes the last one) cannot be checked. Use an org owner's or admin's API token to see them"
             ),
             Warning::UnknownGroup { name } => write!(
                 f,

@@ -1,6 +1,9 @@
 //! Who may call what: CSP access tokens (issued by the token exchange, expiring after
 //! `expires_in`), and the static bearer token of the TAP clusters' kubeconfig user.
 //!
+//! Each access token carries the org role of the API token's user ([`CallerRole`]): CSP shows
+//! other members' org roles only to owners and admins, and only they may invite or remove.
+//!
 //! CSP and TMC both accept the CSP access token as `Authorization: Bearer`; CSP also takes the
 //! older `csp-auth-token` header. Each system refuses in its own error format, so the refusal is
 //! built by that system's module.
@@ -18,10 +21,28 @@ use tokio::time::Instant;
 use super::state::AppState;
 use super::{csp, k8s_api, tmc};
 
-/// Issued CSP access tokens and when each expires. Uses tokio's clock so tests can pause time.
+/// The org role of the user an access token acts for, as CSP's access policies tell them
+/// apart. Handlers read it from the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerRole {
+    /// An org owner (the sandbox's default API token): sees every member's roles.
+    Owner,
+    /// A plain org member: "only basic user information" of others, no invitations or removals.
+    Member,
+}
+
+impl CallerRole {
+    /// Whether CSP shows this caller other members' org and service roles.
+    pub fn sees_roles(self) -> bool {
+        self == CallerRole::Owner
+    }
+}
+
+/// Issued CSP access tokens, when each expires and whom it acts for. Uses tokio's clock so
+/// tests can pause time.
 pub struct TokenStore {
     ttl: Duration,
-    issued: Mutex<HashMap<String, Instant>>,
+    issued: Mutex<HashMap<String, (Instant, CallerRole)>>,
 }
 
 impl TokenStore {
@@ -32,32 +53,38 @@ impl TokenStore {
         }
     }
 
-    fn issued(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+    fn issued(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, CallerRole)>> {
         self.issued.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A fresh access token and its lifetime in seconds.
-    pub fn issue(&self) -> (String, u64) {
+    /// A fresh access token for a caller of `role` and its lifetime in seconds.
+    pub fn issue(&self, role: CallerRole) -> (String, u64) {
         let token = format!("sbx-at-{}", uuid::Uuid::new_v4().simple());
         let now = Instant::now();
         let mut issued = self.issued();
         // Forget long-dead tokens so a long-running sandbox does not grow without bound.
-        issued.retain(|_, expiry| *expiry + self.ttl > now);
-        issued.insert(token.clone(), now + self.ttl);
+        issued.retain(|_, (expiry, _)| *expiry + self.ttl > now);
+        issued.insert(token.clone(), (now + self.ttl, role));
         (token, self.ttl.as_secs())
     }
 
-    pub fn is_valid(&self, token: &str) -> bool {
+    /// The role a still-valid token acts with.
+    pub fn caller(&self, token: &str) -> Option<CallerRole> {
         self.issued()
             .get(token)
-            .is_some_and(|expiry| *expiry > Instant::now())
+            .filter(|(expiry, _)| *expiry > Instant::now())
+            .map(|(_, role)| *role)
+    }
+
+    pub fn is_valid(&self, token: &str) -> bool {
+        self.caller(token).is_some()
     }
 
     /// Every issued token is expired from now on (`POST /_sandbox/tokens/expire`).
     pub fn expire_all(&self) -> usize {
         let now = Instant::now();
         let mut issued = self.issued();
-        for expiry in issued.values_mut() {
+        for (expiry, _) in issued.values_mut() {
             *expiry = now;
         }
         issued.len()
@@ -77,20 +104,27 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// CSP: a valid access token as Bearer or as `csp-auth-token`.
+/// CSP: a valid access token as Bearer or as `csp-auth-token`; its [`CallerRole`] goes into
+/// the request's extensions.
 pub async fn require_csp_token(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
     let token =
         bearer(headers).or_else(|| headers.get("csp-auth-token").and_then(|v| v.to_str().ok()));
-    match token {
-        Some(token) if state.tokens().is_valid(token) => next.run(request).await,
-        Some(_) => csp::CspError::unauthorized("The access token is invalid or has expired.")
-            .into_response(),
-        None => csp::CspError::unauthorized("No access token: send Authorization: Bearer.")
+    let caller = token.and_then(|t| state.tokens().caller(t));
+    match (token, caller) {
+        (_, Some(role)) => {
+            request.extensions_mut().insert(role);
+            next.run(request).await
+        }
+        (Some(_), None) => {
+            csp::CspError::unauthorized("The access token is invalid or has expired.")
+                .into_response()
+        }
+        (None, None) => csp::CspError::unauthorized("No access token: send Authorization: Bearer.")
             .into_response(),
     }
 }

@@ -134,6 +134,11 @@ impl Sandbox {
         &self.state.secrets().api_token
     }
 
+    /// The API token of a plain org member: CSP shows such a caller no other member's roles.
+    pub fn member_api_token(&self) -> &str {
+        &self.state.secrets().member_api_token
+    }
+
     /// The bearer token of the kubeconfig user of every TAP cluster.
     pub fn k8s_token(&self) -> &str {
         &self.state.secrets().k8s_token

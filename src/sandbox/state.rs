@@ -35,8 +35,10 @@ struct Shared {
 /// Credentials of this sandbox instance. They live as long as the process, survive
 /// `/_sandbox/reset`, and are random so that two sandboxes never accept each other's tokens.
 pub struct Secrets {
-    /// The CSP API token that `write_config` puts in `api-token`.
+    /// The CSP API token that `write_config` puts in `api-token`: an org owner's.
     pub api_token: String,
+    /// The API token of a plain org member (tests of what CSP hides from members).
+    pub member_api_token: String,
     /// The bearer token of the kubeconfig user of every TAP cluster.
     pub k8s_token: String,
 }
@@ -49,6 +51,7 @@ impl AppState {
                 data,
                 secrets: Secrets {
                     api_token: random_token(),
+                    member_api_token: random_token(),
                     k8s_token: random_token(),
                 },
                 tokens: TokenStore::new(token_ttl),
@@ -203,9 +206,28 @@ pub struct TmcCluster {
     pub cluster_group: String,
 }
 
+impl TmcCluster {
+    pub fn key(&self) -> ClusterKey {
+        ClusterKey {
+            management_cluster: self.management_cluster.clone(),
+            provisioner: self.provisioner.clone(),
+            name: self.object.name.clone(),
+        }
+    }
+}
+
+/// A cluster's full name. A TMC cluster name is unique only within one management cluster and
+/// provisioner, so everything keyed by cluster (policies, namespaces) uses all three.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterKey {
+    pub management_cluster: String,
+    pub provisioner: String,
+    pub name: String,
+}
+
 pub struct TmcNamespace {
     pub object: TmcObject,
-    pub cluster: String,
+    pub cluster: ClusterKey,
     pub workspace: String,
 }
 
@@ -214,8 +236,8 @@ pub struct TmcNamespace {
 pub enum PolicyScope {
     Organization,
     ClusterGroup(String),
-    Cluster(String),
-    Namespace { cluster: String, name: String },
+    Cluster(ClusterKey),
+    Namespace { cluster: ClusterKey, name: String },
     Workspace(String),
 }
 

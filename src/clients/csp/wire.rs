@@ -119,8 +119,9 @@ pub type UsersPage = Page<UserEntry>;
 #[serde(rename_all = "camelCase")]
 pub struct UserEntry {
     pub user: User,
+    /// Absent (or empty) when the token may not see other members' roles.
     #[serde(default)]
-    pub organization_roles: Vec<NamedRole>,
+    pub organization_roles: Option<Vec<NamedRole>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,11 +154,13 @@ impl From<UserEntry> for Member {
             email,
             first_name: user.first_name.filter(|s| !s.is_empty()),
             last_name: user.last_name.filter(|s| !s.is_empty()),
+            // CSP shows members' roles only to owners and admins, and every member holds at
+            // least one: absent and empty both mean "not shown" (the reference does not say
+            // which of the two a plain member's token gets).
             org_roles: entry
                 .organization_roles
-                .into_iter()
-                .map(|r| r.name)
-                .collect(),
+                .filter(|roles| !roles.is_empty())
+                .map(|roles| roles.into_iter().map(|r| r.name).collect()),
         }
     }
 }
@@ -318,6 +321,14 @@ mod tests {
             invite_body(&["a@x".into()], "org_member"),
             json!({"usernames": ["a@x"], "organizationRoles": [{"name": "org_member"}]})
         );
+        let fixture: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/csp/invitations.create.request.json"
+        ))
+        .unwrap();
+        assert_eq!(
+            invite_body(&["carol@example.com".into()], "org_member"),
+            fixture
+        );
     }
 
     #[test]
@@ -347,7 +358,55 @@ mod tests {
         let member = Member::from(page.results.into_iter().next().unwrap());
         assert_eq!(member.email, "a@x");
         assert_eq!(member.last_name, None);
-        assert_eq!(member.org_roles, vec!["org_member"]);
+        assert_eq!(member.org_roles, Some(vec!["org_member".to_string()]));
+    }
+
+    #[test]
+    fn the_users_page_and_search_fixtures_parse() {
+        let page: UsersPage =
+            serde_json::from_str(include_str!("../../../tests/fixtures/csp/users.page.json"))
+                .unwrap();
+        assert_eq!(page.total_results, Some(45));
+        assert!(
+            page.next_link
+                .unwrap()
+                .ends_with("pageStart=41&pageLimit=20")
+        );
+        let alice = Member::from(page.results.into_iter().next().unwrap());
+        assert_eq!(alice.email, "alice@example.com");
+        assert_eq!(
+            alice.user_id,
+            "example.com:0b6c3f0e-1111-4a2b-9c3d-000000000002"
+        );
+        assert_eq!(alice.first_name.as_deref(), Some("Alice"));
+        assert_eq!(alice.org_roles, Some(vec!["org_member".to_string()]));
+
+        let found: UsersPage = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/csp/users.search.json"
+        ))
+        .unwrap();
+        assert_eq!(found.total_results, None, "the search has no paging fields");
+        let bob = Member::from(found.results.into_iter().next().unwrap());
+        assert_eq!(bob.email, "bob@example.com");
+        assert_eq!(bob.org_roles, Some(vec!["org_owner".to_string()]));
+    }
+
+    #[test]
+    fn roles_a_member_token_may_not_see_read_as_not_shown_either_way() {
+        let mut item: Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/csp/users.page.json"))
+                .unwrap();
+        let item = item["results"][0].take();
+        let mut absent = item.clone();
+        absent.as_object_mut().unwrap().remove("organizationRoles");
+        let mut empty = item;
+        empty["organizationRoles"] = json!([]);
+        for basic in [absent, empty] {
+            let entry: UserEntry = serde_json::from_value(basic).unwrap();
+            let member = Member::from(entry);
+            assert_eq!(member.email, "alice@example.com");
+            assert_eq!(member.org_roles, None, "not shown, not 'no roles'");
+        }
     }
 
     #[test]

@@ -214,14 +214,11 @@ impl TmcClient {
             return Ok(Vec::new());
         };
         let resource = self.get_json("get resource", url).await?;
-        let uid = resource
-            .pointer(&format!("/{key}/meta/uid"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                TMC.decode_error(format!(
-                    "{scope} has no meta.uid to read its effective policy by"
-                ))
-            })?;
+        let uid = wire::resource_uid(&resource, key).ok_or_else(|| {
+            TMC.decode_error(format!(
+                "{scope} has no meta.uid to read its effective policy by"
+            ))
+        })?;
         let entries = self
             .list_all(
                 "get effective IAM policies",

@@ -348,6 +348,17 @@ pub fn resource_url(base: &Url, scope: &TmcScope) -> Option<(Url, &'static str)>
     })
 }
 
+/// The `meta.uid` of a single-resource read: under the key `GET` answers with (the Terraform
+/// provider's `Get*Response` models: `{cluster}`, `{clusterGroup}`, `{workspace}`,
+/// `{namespace}`), or at the top should an answer come unwrapped.
+pub fn resource_uid<'a>(answer: &'a Value, key: &str) -> Option<&'a str> {
+    answer
+        .get(key)
+        .unwrap_or(answer)
+        .pointer("/meta/uid")
+        .and_then(Value::as_str)
+}
+
 /// `GET /v1alpha1/iam/effective?searchScope.targetResourceUid=`: every policy in force on the
 /// resource, each marked `spec.inherited` (vmware-samples/tmc-migration-scripts export with it
 /// and import only `select(.spec.inherited != true).spec.policySpec`).
@@ -568,6 +579,68 @@ mod tests {
             format!("GET {}?{}", url.path(), url.query().unwrap()),
             request.trim()
         );
+    }
+
+    #[test]
+    fn the_group_and_workspace_listing_fixtures_parse() {
+        for (text, key, name) in [
+            (
+                include_str!("../../../tests/fixtures/tmc/clustergroups.list.json"),
+                "clusterGroups",
+                "dev-group",
+            ),
+            (
+                include_str!("../../../tests/fixtures/tmc/workspaces.list.json"),
+                "workspaces",
+                "team-a",
+            ),
+        ] {
+            let body: Value = serde_json::from_str(text).unwrap();
+            let (items, total) = listing_page(&body, key);
+            assert_eq!(total, Some(1));
+            assert_eq!(listed_name(&items[0]).as_deref(), Some(name));
+        }
+    }
+
+    #[test]
+    fn single_reads_give_the_resource_uid_under_their_key() {
+        for (text, scope, uid) in [
+            (
+                include_str!("../../../tests/fixtures/tmc/cluster.get.json"),
+                cluster(),
+                "c:01HXYZ0000000000000000000",
+            ),
+            (
+                include_str!("../../../tests/fixtures/tmc/clustergroup.get.json"),
+                TmcScope::ClusterGroup {
+                    name: "dev-group".into(),
+                },
+                "cg:01HXYZ0000000000000000000",
+            ),
+            (
+                include_str!("../../../tests/fixtures/tmc/workspace.get.json"),
+                TmcScope::Workspace {
+                    name: "team-a".into(),
+                },
+                "ws:01HXYZ0000000000000000000",
+            ),
+            (
+                include_str!("../../../tests/fixtures/tmc/namespace.get.json"),
+                TmcScope::Namespace {
+                    cluster: "dev-cluster-1".into(),
+                    name: "team-a".into(),
+                    management_cluster: "attached".into(),
+                    provisioner: "attached".into(),
+                },
+                "ns:01HXYZ0000000000000000000",
+            ),
+        ] {
+            let body: Value = serde_json::from_str(text).unwrap();
+            let (_, key) = resource_url(&base(), &scope).unwrap();
+            assert_eq!(resource_uid(&body, key), Some(uid), "{scope}");
+            // The same object unwrapped still reads (the envelope key is the only guess).
+            assert_eq!(resource_uid(&body[key], key), Some(uid), "{scope}");
+        }
     }
 
     #[test]

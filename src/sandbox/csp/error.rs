@@ -28,6 +28,10 @@ impl CspError {
         CspError::new(StatusCode::UNAUTHORIZED, message)
     }
 
+    pub(super) fn forbidden(message: impl Into<String>) -> CspError {
+        CspError::new(StatusCode::FORBIDDEN, message)
+    }
+
     pub(super) fn not_found(message: impl Into<String>) -> CspError {
         CspError::new(StatusCode::NOT_FOUND, message)
     }

@@ -8,8 +8,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{CspError, CspResult};
-use super::{ORG_ROLES, check_org, email_domain, parse_json};
+use super::{ORG_ROLES, check_org, email_domain, parse_json, require_owner};
+use crate::sandbox::auth::CallerRole;
 use crate::sandbox::state::{AppState, CspOrg, IdGen, Invitation, InvitationStatus, Member, World};
+use axum::Extension;
 
 /// Only the fields the real list has (see `tests/fixtures/csp/invitations.list.json`): the id
 /// travels in `refLink` alone, there is no `id` field.
@@ -63,9 +65,11 @@ struct RoleRef {
 
 pub(super) async fn invite(
     State(state): State<AppState>,
+    Extension(caller): Extension<CallerRole>,
     Path(org_id): Path<String>,
     body: Bytes,
 ) -> CspResult<StatusCode> {
+    require_owner(caller, "invite users")?;
     let request: InviteRequest = parse_json(&body)?;
     let roles: Vec<String> = request
         .organization_roles
@@ -131,8 +135,10 @@ fn looks_like_email(s: &str) -> bool {
 /// `DELETE .../invitations/{invitationId}`: CSP's revoke of one invitation.
 pub(super) async fn revoke_invitation(
     State(state): State<AppState>,
+    Extension(caller): Extension<CallerRole>,
     Path((org_id, invitation_id)): Path<(String, String)>,
 ) -> CspResult<StatusCode> {
+    require_owner(caller, "revoke invitations")?;
     let mut world = state.world();
     check_org(&world, &org_id)?;
     let invitation = world

@@ -9,9 +9,11 @@ use serde_json::{Value, json};
 use super::error::{CspError, CspResult};
 use super::{
     DEFAULT_PAGE_LIMIT, MAX_IDS_PER_DELETE, MAX_PAGE_LIMIT, ORG_ROLES, check_org, email_domain,
-    parse_json,
+    parse_json, require_owner,
 };
+use crate::sandbox::auth::CallerRole;
 use crate::sandbox::state::{AppState, Member};
+use axum::Extension;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,25 +102,21 @@ pub(super) struct PagedResponse {
     prev_link: Option<String>,
 }
 
-fn role_json(org_id: &str, name: &str) -> Value {
+/// One org role as the v2 listing shows it (`tests/fixtures/csp/users.page.json`).
+fn role_json(name: &str) -> Value {
     let display = ORG_ROLES
         .iter()
         .find(|(n, _)| *n == name)
         .map_or(name, |(_, d)| d);
-    json!({
-        "id": null,
-        "name": name,
-        "displayName": display,
-        "resource": null,
-        "membershipType": "DIRECT",
-        "expiresAt": null,
-        "orgId": org_id,
-    })
+    json!({ "name": name, "displayName": display, "membershipType": "DIRECT" })
 }
 
-fn member_json(org_id: &str, member: &Member) -> Value {
+/// One member in the v2 listing's (and the user search's) item shape. CSP shows the org and
+/// service roles only to owners and admins; a plain member's token gets "only basic user
+/// information" (Broadcom `tcsp-account-management`), here the `user` and `orgId`.
+fn member_json(org_id: &str, member: &Member, caller: CallerRole) -> Value {
     let domain = email_domain(&member.email);
-    json!({
+    let mut item = json!({
         "user": {
             "username": member.email,
             "firstName": member.first_name,
@@ -129,28 +127,23 @@ fn member_json(org_id: &str, member: &Member) -> Value {
             "acct": member.email,
             "email": member.email,
             "userId": member.user_id,
-            "userProfile": null,
         },
         "orgId": org_id,
-        "organizationRoles": member
-            .org_roles
-            .iter()
-            .map(|r| role_json(org_id, r))
-            .collect::<Vec<_>>(),
-        "serviceRoles": [{
+    });
+    if caller.sees_roles() {
+        item["organizationRoles"] = member.org_roles.iter().map(|r| role_json(r)).collect();
+        item["serviceRoles"] = json!([{
             "serviceDefinitionId": "tmc-sandbox-service",
-            "serviceRoles": [{
-                "name": "tmc-user", "roleName": "tmc-user", "resource": null,
-                "membershipType": "DIRECT", "expiresAt": null,
-            }],
-        }],
-        "customRoles": [],
-        "createdDate": member.created.to_string(),
-    })
+            "serviceRoles": [{ "roleName": "tmc-user", "membershipType": "DIRECT" }],
+        }]);
+        item["customRoles"] = json!([]);
+    }
+    item
 }
 
 pub(super) async fn list_members(
     State(state): State<AppState>,
+    Extension(caller): Extension<CallerRole>,
     Path(org_id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> CspResult<axum::Json<PagedResponse>> {
@@ -158,7 +151,9 @@ pub(super) async fn list_members(
     let world = state.world();
     check_org(&world, &org_id)?;
     let path = format!("/csp/gateway/am/api/v2/orgs/{org_id}/users");
-    Ok(page.respond(&world.csp.members, &path, |m| member_json(&org_id, m)))
+    Ok(page.respond(&world.csp.members, &path, |m| {
+        member_json(&org_id, m, caller)
+    }))
 }
 
 #[derive(Deserialize)]
@@ -174,6 +169,7 @@ const SEARCH_RESULTS: usize = 20;
 /// or name contains the term, in the v2 listing's item shape, under `results`.
 pub(super) async fn search_members(
     State(state): State<AppState>,
+    Extension(caller): Extension<CallerRole>,
     Path(org_id): Path<String>,
     Query(query): Query<SearchQuery>,
 ) -> CspResult<axum::Json<Value>> {
@@ -194,7 +190,7 @@ pub(super) async fn search_members(
                 .any(|field| field.to_lowercase().contains(&term))
         })
         .take(SEARCH_RESULTS)
-        .map(|m| member_json(&org_id, m))
+        .map(|m| member_json(&org_id, m, caller))
         .collect();
     Ok(axum::Json(json!({ "results": results })))
 }
@@ -216,9 +212,11 @@ pub(super) struct RemoveResponse {
 
 pub(super) async fn remove_members(
     State(state): State<AppState>,
+    Extension(caller): Extension<CallerRole>,
     Path(org_id): Path<String>,
     body: Bytes,
 ) -> CspResult<axum::Json<RemoveResponse>> {
+    require_owner(caller, "remove users")?;
     let request: RemoveRequest = parse_json(&body)?;
     if request.ids.is_empty() {
         return Err(CspError::bad_request("ids must not be empty."));

@@ -19,6 +19,11 @@
 //! - `GET /csp/gateway/am/api/orgs/{orgId}/users/search?userSearchTerm=`: the first 20 members
 //!   matching a term, `{results: [...]}` in the v2 listing's item shape.
 //!
+//! - Who is asking matters, as in CSP's access policies: the default API token is an org
+//!   owner's; `Sandbox::member_api_token` is a plain member's, which lists and searches members
+//!   with "only basic user information" (no `organizationRoles`, `serviceRoles`,
+//!   `customRoles`) and is refused (403) to invite, revoke or remove.
+//!
 //! Errors look like CSP's: `{statusCode, message, moduleCode, cspErrorCode, errorCode, requestId}`
 //! with an integer `moduleCode`.
 //!
@@ -110,6 +115,30 @@ fn parse_json<T: DeserializeOwned>(body: &Bytes) -> CspResult<T> {
         .map_err(|e| CspError::bad_request(format!("The request body is invalid: {e}")))
 }
 
+/// The role an API token's user holds: the default token is an org owner's, the member token
+/// a plain member's; any other is not a token of this org.
+fn api_token_role(state: &AppState, presented: &str) -> Option<auth::CallerRole> {
+    let secrets = state.secrets();
+    if presented == secrets.api_token {
+        Some(auth::CallerRole::Owner)
+    } else if presented == secrets.member_api_token {
+        Some(auth::CallerRole::Member)
+    } else {
+        None
+    }
+}
+
+/// CSP's access policy for invitations and removals: org owners and admins only.
+fn require_owner(caller: auth::CallerRole, what: &str) -> CspResult<()> {
+    if caller == auth::CallerRole::Owner {
+        Ok(())
+    } else {
+        Err(CspError::forbidden(format!(
+            "Only organization owners and admins may {what}."
+        )))
+    }
+}
+
 fn check_org(world: &World, org_id: &str) -> CspResult<()> {
     if world.org_id == org_id {
         Ok(())
@@ -155,14 +184,14 @@ async fn exchange_token(
             "invalid_request: api_token is required (form field api_token).",
         ));
     };
-    if presented != state.secrets().api_token {
+    let Some(role) = api_token_role(&state, presented) else {
         // CSP echoes a masked tail of the token; the sandbox echoes none of it, so no part of
         // a credential can travel on into a client's error message.
         return Err(CspError::bad_request(
             "invalid_grant: Invalid API token (wrong, expired or revoked).",
         ));
-    }
-    let (access_token, expires_in) = state.tokens().issue();
+    };
+    let (access_token, expires_in) = state.tokens().issue(role);
     state.stats().count_token_exchange();
     Ok(axum::Json(TokenResponse {
         id_token: format!("sbx-id-{}", uuid::Uuid::new_v4().simple()),
@@ -188,17 +217,24 @@ async fn token_details(
     body: Bytes,
 ) -> CspResult<axum::Json<serde_json::Value>> {
     let request: DetailsRequest = parse_json(&body)?;
-    if request.token_value.as_deref() != Some(state.secrets().api_token.as_str()) {
+    let Some(role) = request
+        .token_value
+        .as_deref()
+        .and_then(|t| api_token_role(&state, t))
+    else {
         return Err(CspError::bad_request(
             "invalid_grant: Invalid API token (wrong, expired or revoked).",
         ));
-    }
+    };
     let world = state.world();
+    // The owner token's user is the first owner; the member token's the first plain member.
+    let is_owner =
+        |m: &&crate::sandbox::state::Member| m.org_roles.iter().any(|r| r == "org_owner");
     let owner = world
         .csp
         .members
         .iter()
-        .find(|m| m.org_roles.iter().any(|r| r == "org_owner"))
+        .find(|m| is_owner(m) == (role == auth::CallerRole::Owner))
         .map(|m| m.email.clone());
     const DAY_MS: i64 = 86_400_000;
     let now = k8s_openapi::jiff::Timestamp::now().as_millisecond();

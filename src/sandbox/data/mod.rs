@@ -43,7 +43,7 @@
 //!
 //! TMC also has two clusters named `edge-cluster`: one attached (`attached`/`attached`), one
 //! under management cluster `aks-mgmt`, provisioner `aks` (a name alone does not say which).
-//! The sandbox keeps IAM policies per cluster name, so the two share one policy.
+//! Each has its own IAM policy, keyed by its full name (management cluster, provisioner, name).
 //!
 //! # `empty`
 //! Only the owner in CSP (no invitations, no groups); the TMC resources, roles and the three

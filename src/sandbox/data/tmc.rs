@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::{ALICE, BOB, MALLORY, at_hour};
 use crate::sandbox::state::{
-    IdGen, Policy, PolicyScope, TmcCluster, TmcNamespace, TmcObject, TmcOrg, TmcRoleBinding,
-    TmcSubject,
+    ClusterKey, IdGen, Policy, PolicyScope, TmcCluster, TmcNamespace, TmcObject, TmcOrg,
+    TmcRoleBinding, TmcSubject,
 };
 
 /// A TMC role and the resource types it can be bound on.
@@ -69,6 +69,15 @@ const fn role(name: &'static str, resources: &'static [&'static str]) -> TmcRole
 pub const MANAGEMENT_CLUSTER: &str = "attached";
 pub const PROVISIONER: &str = "attached";
 
+/// The full name of a cluster attached the demo's way.
+fn attached(name: &str) -> ClusterKey {
+    ClusterKey {
+        management_cluster: MANAGEMENT_CLUSTER.to_string(),
+        provisioner: PROVISIONER.to_string(),
+        name: name.to_string(),
+    }
+}
+
 pub(super) fn build_tmc(with_people: bool, ids: &mut IdGen) -> TmcOrg {
     let mut object = |name: &str, hour: i64| TmcObject {
         name: name.to_string(),
@@ -109,7 +118,7 @@ pub(super) fn build_tmc(with_people: bool, ids: &mut IdGen) -> TmcOrg {
             };
             namespaces.push(TmcNamespace {
                 object: object(ns, 20 + i as i64),
-                cluster: name.to_string(),
+                cluster: attached(name),
                 workspace: workspace.to_string(),
             });
         }
@@ -143,18 +152,18 @@ pub(super) fn build_tmc(with_people: bool, ids: &mut IdGen) -> TmcOrg {
                 group("platform-admins"),
             ),
             (
-                PolicyScope::Cluster("dev-cluster-1".into()),
+                PolicyScope::Cluster(attached("dev-cluster-1")),
                 "cluster.admin",
                 user(ALICE),
             ),
             (
-                PolicyScope::Cluster("dev-cluster-1".into()),
+                PolicyScope::Cluster(attached("dev-cluster-1")),
                 "cluster.view",
                 user(BOB),
             ),
             (
                 PolicyScope::Namespace {
-                    cluster: "dev-cluster-1".into(),
+                    cluster: attached("dev-cluster-1"),
                     name: "team-a".into(),
                 },
                 "namespace.edit",
@@ -166,7 +175,7 @@ pub(super) fn build_tmc(with_people: bool, ids: &mut IdGen) -> TmcOrg {
                 user(ALICE),
             ),
             (
-                PolicyScope::Cluster("prod-cluster-1".into()),
+                PolicyScope::Cluster(attached("prod-cluster-1")),
                 "cluster.edit",
                 user(MALLORY),
             ),

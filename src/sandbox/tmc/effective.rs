@@ -28,7 +28,7 @@ fn scope_of_uid(world: &World, uid: &str) -> Option<PolicyScope> {
         return Some(PolicyScope::Workspace(w.name.clone()));
     }
     if let Some(c) = tmc.clusters.iter().find(|c| c.object.uid == uid) {
-        return Some(PolicyScope::Cluster(c.object.name.clone()));
+        return Some(PolicyScope::Cluster(c.key()));
     }
     tmc.namespaces
         .iter()

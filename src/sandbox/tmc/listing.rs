@@ -6,9 +6,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{TmcError, TmcResult};
-use super::scope::{FullNameQuery, find_named, resolve};
+use super::scope::{FullNameQuery, cluster_key, find_named, find_namespace};
 use crate::sandbox::data::{TMC_ROLES, TmcRole};
-use crate::sandbox::state::{AppState, PolicyScope, TmcCluster, TmcObject, World};
+use crate::sandbox::state::{AppState, TmcCluster, TmcNamespace, TmcObject, World};
 
 const DEFAULT_PAGE_SIZE: usize = 20;
 
@@ -98,37 +98,29 @@ fn cluster_json(world: &World, cluster: &TmcCluster) -> Value {
     })
 }
 
+/// A cluster group or workspace: `fullName` and `meta`, nothing more (the Terraform provider's
+/// `clustergroup/cluster_group.go` and `workspace/workspace.go`).
 fn named_json(world: &World, object: &TmcObject) -> Value {
     json!({
         "fullName": { "orgId": world.org_id, "name": object.name },
         "meta": meta_json(object),
-        "spec": {},
     })
 }
 
-fn namespace_json(world: &World, cluster: &str, name: &str) -> Option<Value> {
-    let namespace = world
-        .tmc
-        .namespaces
-        .iter()
-        .find(|n| n.cluster == cluster && n.object.name == name)?;
-    let owner = world
-        .tmc
-        .clusters
-        .iter()
-        .find(|c| c.object.name == cluster)?;
-    Some(json!({
+fn namespace_json(world: &World, namespace: &TmcNamespace) -> Value {
+    let cluster = &namespace.cluster;
+    json!({
         "fullName": {
             "orgId": world.org_id,
-            "managementClusterName": owner.management_cluster,
-            "provisionerName": owner.provisioner,
-            "clusterName": cluster,
-            "name": name,
+            "managementClusterName": cluster.management_cluster,
+            "provisionerName": cluster.provisioner,
+            "clusterName": cluster.name,
+            "name": namespace.object.name,
         },
         "meta": meta_json(&namespace.object),
         "spec": { "workspaceName": namespace.workspace },
         "status": { "phase": "ATTACHED" },
-    }))
+    })
 }
 
 pub(super) async fn list_clusters(
@@ -152,11 +144,12 @@ pub(super) async fn get_cluster(
     Query(q): Query<FullNameQuery>,
 ) -> Reply {
     let world = state.world();
+    let key = cluster_key(&world, &name, &q)?;
     let cluster = world
         .tmc
         .clusters
         .iter()
-        .find(|c| c.object.name == name && q.places(&c.management_cluster, &c.provisioner))
+        .find(|c| c.key() == key)
         .ok_or_else(|| TmcError::not_found(format!("cluster '{name}' not found")))?;
     Ok(axum::Json(
         json!({ "cluster": cluster_json(&world, cluster) }),
@@ -213,23 +206,25 @@ pub(super) async fn list_namespaces(
     Query(q): Query<PageQuery>,
 ) -> Reply {
     let world = state.world();
-    resolve(
-        &world,
-        &PolicyScope::Cluster(cluster.clone()),
-        &FullNameQuery::default(),
-    )?;
-    let owner = world.tmc.clusters.iter().find(|c| c.object.name == cluster);
+    if !world.tmc.clusters.iter().any(|c| c.object.name == cluster) {
+        return Err(TmcError::not_found(format!(
+            "cluster '{cluster}' not found"
+        )));
+    }
     // Same-named clusters under other management clusters or provisioners stay out.
-    let in_scope = owner.is_some_and(|c| {
-        scope_matches(q.management_cluster.as_deref(), &c.management_cluster)
-            && scope_matches(q.provisioner.as_deref(), &c.provisioner)
-    });
     let items = world
         .tmc
         .namespaces
         .iter()
-        .filter(|n| in_scope && n.cluster == cluster)
-        .filter_map(|n| namespace_json(&world, &cluster, &n.object.name))
+        .filter(|n| {
+            n.cluster.name == cluster
+                && scope_matches(
+                    q.management_cluster.as_deref(),
+                    &n.cluster.management_cluster,
+                )
+                && scope_matches(q.provisioner.as_deref(), &n.cluster.provisioner)
+        })
+        .map(|n| namespace_json(&world, n))
         .collect();
     paginate("namespaces", items, &q).map(axum::Json)
 }
@@ -237,14 +232,13 @@ pub(super) async fn list_namespaces(
 pub(super) async fn get_namespace(
     State(state): State<AppState>,
     Path((cluster, name)): Path<(String, String)>,
+    Query(q): Query<FullNameQuery>,
 ) -> Reply {
     let world = state.world();
-    let namespace = namespace_json(&world, &cluster, &name).ok_or_else(|| {
-        TmcError::not_found(format!(
-            "namespace '{name}' not found in cluster '{cluster}'"
-        ))
-    })?;
-    Ok(axum::Json(json!({ "namespace": namespace })))
+    let namespace = find_namespace(&world, &cluster, &name, &q)?;
+    Ok(axum::Json(
+        json!({ "namespace": namespace_json(&world, namespace) }),
+    ))
 }
 
 /// A role as the Terraform provider's model has it (`internal/models/customiamrole`:

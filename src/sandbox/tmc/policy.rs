@@ -32,11 +32,11 @@ type Reply = TmcResult<axum::Json<Value>>;
 /// `GET`: the scope's own policy, then those it inherits.
 pub(super) async fn get_policy(
     State(state): State<AppState>,
-    ScopePath(scope): ScopePath,
+    ScopePath(named): ScopePath,
     Query(query): Query<FullNameQuery>,
 ) -> Reply {
     let world = state.world();
-    resolve(&world, &scope, &query)?;
+    let scope = resolve(&world, &named, &query)?;
     let policies: Vec<Value> = std::iter::once(scope.clone())
         .chain(ancestors(&world, &scope))
         .filter_map(|s| {
@@ -133,7 +133,8 @@ fn check_full_name(scope: &PolicyScope, full_name: Option<&Value>) -> TmcResult<
     };
     let expected = match scope {
         PolicyScope::Organization => return Ok(()),
-        PolicyScope::ClusterGroup(n) | PolicyScope::Workspace(n) | PolicyScope::Cluster(n) => n,
+        PolicyScope::ClusterGroup(n) | PolicyScope::Workspace(n) => n,
+        PolicyScope::Cluster(key) => &key.name,
         PolicyScope::Namespace { name, .. } => name,
     };
     if given == expected {
@@ -185,13 +186,13 @@ fn store_policy(world: &mut World, scope: &PolicyScope, bindings: Vec<TmcRoleBin
 /// `PATCH`: apply binding deltas, all or nothing.
 pub(super) async fn patch_policy(
     State(state): State<AppState>,
-    ScopePath(scope): ScopePath,
+    ScopePath(named): ScopePath,
     Query(query): Query<FullNameQuery>,
     body: Bytes,
 ) -> Reply {
     let request: PatchRequest = parse_body(&body)?;
     let mut world = state.world();
-    resolve(&world, &scope, &query)?;
+    let scope = resolve(&world, &named, &query)?;
     check_full_name(&scope, request.full_name.as_ref())?;
     if request.binding_delta_list.is_empty() {
         return Err(TmcError::invalid_argument(
@@ -258,13 +259,13 @@ pub(super) async fn patch_policy(
 /// `PUT`: replace the policy (an empty one deletes it).
 pub(super) async fn put_policy(
     State(state): State<AppState>,
-    ScopePath(scope): ScopePath,
+    ScopePath(named): ScopePath,
     Query(query): Query<FullNameQuery>,
     body: Bytes,
 ) -> Reply {
     let request: PutRequest = parse_body(&body)?;
     let mut world = state.world();
-    resolve(&world, &scope, &query)?;
+    let scope = resolve(&world, &named, &query)?;
     let current = world.tmc.policies.get(&scope);
     if let Some(expected) = request.meta.and_then(|m| m.resource_version)
         && current.map(|p| p.resource_version.to_string()) != Some(expected.clone())
