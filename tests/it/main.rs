@@ -29,6 +29,7 @@ mod list_clusters;
 mod list_members;
 mod list_role_bindings;
 mod model_errors;
+mod output_schemas;
 mod packaging;
 mod prompts;
 mod provision_user;

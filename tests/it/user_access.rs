@@ -138,8 +138,10 @@ async fn a_grant_shows_its_subject_only_when_spelled_otherwise_than_the_email() 
         .iter()
         .flat_map(|system| alice[system].as_array().unwrap())
         .collect();
-    let spelled: Vec<&&serde_json::Value> =
-        grants.iter().filter(|g| g.get("subject").is_some()).collect();
+    let spelled: Vec<&&serde_json::Value> = grants
+        .iter()
+        .filter(|g| g.get("subject").is_some())
+        .collect();
     assert_eq!(spelled.len(), 1, "{alice:#}");
     assert_eq!(spelled[0]["scope"]["name"], "dev-cluster-2");
     assert_eq!(
