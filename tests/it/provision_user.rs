@@ -248,7 +248,11 @@ async fn an_invitation_awaiting_approval_reports_the_person_as_not_invited() {
     assert_eq!(out["binding"], "not_yet");
     assert!(out["invitation_plan"].is_object(), "{out:#}");
     assert!(
-        !view.get(&invitations_path).await.to_string().contains(newcomer),
+        !view
+            .get(&invitations_path)
+            .await
+            .to_string()
+            .contains(newcomer),
         "nothing is sent before the approval"
     );
 
@@ -258,7 +262,10 @@ async fn an_invitation_awaiting_approval_reports_the_person_as_not_invited() {
     assert_eq!(sent["status"], "pending", "{sent:#}");
     assert_eq!(sent["membership"], "invited", "{sent:#}");
     assert!(
-        view.get(&invitations_path).await.to_string().contains(newcomer),
+        view.get(&invitations_path)
+            .await
+            .to_string()
+            .contains(newcomer),
         "the approved invitation was sent"
     );
     server.close().await;
