@@ -57,14 +57,20 @@ pub struct PendingInvitation {
 /// A TMC role the person holds directly (as a USER subject). `role` and `scope` are what
 /// `bind_role`, `change_role` and `unbind_role` take, unchanged (a TMC scope serializes as the
 /// tools' `Scope`, with management cluster and provisioner filled in).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct TmcGrant {
     /// The resource whose IAM policy holds the binding.
     pub scope: TmcScope,
     /// TMC role, such as `cluster.admin`.
     pub role: String,
-    /// The subject exactly as the policy spells it.
+    /// The subject exactly as the policy spells it: what revocation removes. Not sent: it is
+    /// USER `email` on nearly every grant (see `spelled`).
+    #[serde(skip)]
     pub subject: Subject,
+    /// The USER subject, only when the policy spells the person otherwise than `email`
+    /// (another case, or the CSP username); absent means USER `email`.
+    #[serde(rename = "subject", skip_serializing_if = "Option::is_none")]
+    pub spelled: Option<Subject>,
 }
 
 /// Which kind of Kubernetes binding holds a grant.
@@ -85,7 +91,7 @@ impl std::fmt::Display for BindingKind {
 
 /// A Kubernetes binding on a TAP cluster that names the person as a User. `role` and `scope`
 /// are what `bind_role`, `change_role` and `unbind_role` take, unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct TapGrant {
     /// The role the binding points at: a ClusterRole name such as `app-editor` (or a Role's
     /// name when `role_kind` is `Role`).
@@ -104,11 +110,14 @@ pub struct TapGrant {
     pub namespace: Option<String>,
     /// Binding name.
     pub binding: String,
-    /// The role as `ClusterRole/name` or `Role/name` (what `role` held before it took the
-    /// write tools' shape).
-    pub role_ref: String,
-    /// The subject exactly as the binding spells it.
+    /// The subject exactly as the binding spells it: what revocation removes. Not sent (see
+    /// `spelled`).
+    #[serde(skip)]
     pub subject: Subject,
+    /// The User subject, only when the binding spells the person otherwise than `email`
+    /// (another case, or the CSP username); absent means User `email`.
+    #[serde(rename = "subject", skip_serializing_if = "Option::is_none")]
+    pub spelled: Option<Subject>,
     /// How many other subjects share this binding (they keep it when the person is revoked).
     pub other_subjects: usize,
 }
@@ -276,6 +285,7 @@ pub fn assemble(
                         scope: scope.clone(),
                         role: binding.role.clone(),
                         subject: subject.clone(),
+                        spelled: spelled_otherwise(subject, &email),
                     });
                 } else if subject.kind == SubjectKind::Group {
                     group_grants
@@ -293,7 +303,7 @@ pub fn assemble(
     for binding in &inventory.tap {
         for subject in &binding.subjects {
             if identity.is(subject) {
-                tap.push(tap_grant(binding, subject));
+                tap.push(tap_grant(binding, subject, &email));
             } else if subject.kind == SubjectKind::Group && !subject.name.starts_with("system:") {
                 group_grants
                     .entry(subject.name.clone())
@@ -414,7 +424,13 @@ impl GroupGrants {
     }
 }
 
-fn tap_grant(binding: &RbacBinding, subject: &Subject) -> TapGrant {
+/// The subject to show, when it is not simply the email the person was asked about: the
+/// common case costs nothing in the answer, the odd spelling stays visible.
+fn spelled_otherwise(subject: &Subject, email: &str) -> Option<Subject> {
+    (subject.name != email).then(|| subject.clone())
+}
+
+fn tap_grant(binding: &RbacBinding, subject: &Subject, email: &str) -> TapGrant {
     TapGrant {
         cluster: binding.cluster.clone(),
         binding_kind: if binding.namespace.is_some() {
@@ -427,8 +443,8 @@ fn tap_grant(binding: &RbacBinding, subject: &Subject) -> TapGrant {
         role: binding.role_name.clone(),
         scope: ScopeRef::tap(&binding.cluster, binding.namespace.as_deref()),
         role_kind: binding.role_kind,
-        role_ref: format!("{}/{}", binding.role_kind, binding.role_name),
         subject: subject.clone(),
+        spelled: spelled_otherwise(subject, email),
         other_subjects: binding.subjects.iter().filter(|s| *s != subject).count(),
     }
 }

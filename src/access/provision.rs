@@ -80,6 +80,9 @@ pub enum Membership {
     Invited,
     /// Invited earlier and not accepted before this call.
     AlreadyInvited,
+    /// Neither a member nor invited: the invitation this call would send needs a human's
+    /// approval first (`status` says whether it is asked for, declined or changed).
+    NotInvited,
 }
 
 /// How the binding step ended.
@@ -166,7 +169,12 @@ pub async fn provision<P: Send>(
         email: email.clone(),
         role: request.role.clone(),
         target: request.target.to_string(),
-        membership: Membership::AlreadyMember,
+        // Where the person stands before this call; only a sent invitation changes it.
+        membership: match (&standing.member, standing.pending.is_empty()) {
+            (Some(_), _) => Membership::AlreadyMember,
+            (None, false) => Membership::AlreadyInvited,
+            (None, true) => Membership::NotInvited,
+        },
         active: standing.member.is_some(),
         binding: Binding::NotYet,
         kubernetes_binding: None,
@@ -181,9 +189,9 @@ pub async fn provision<P: Send>(
     if !result.active {
         // Check the grant could be made before inviting anyone for it.
         preflight(systems, request).await?;
-        result.membership = if standing.pending.is_empty() {
+        if result.membership == Membership::NotInvited {
             match invite(systems, request, gate).await? {
-                Ok(()) => Membership::Invited,
+                Ok(()) => result.membership = Membership::Invited,
                 Err((plan, unapproved)) => {
                     result.status = unapproved_status(&unapproved);
                     result.message = format!(
@@ -199,9 +207,7 @@ pub async fn provision<P: Send>(
                     return Ok(Err((result, unapproved)));
                 }
             }
-        } else {
-            Membership::AlreadyInvited
-        };
+        }
         let started = Instant::now();
         result.active = wait_for_acceptance(systems, request, waiting).await?;
         result.waited_seconds = started.elapsed().as_secs();

@@ -312,10 +312,12 @@ impl ServerHandler for TanzuMcp {
     }
 }
 
-/// Serve one session over stdin/stdout until the client hangs up or `shutdown` fires.
+/// Serve one session over stdin/stdout until the client hangs up or `shutdown` fires. When the
+/// client closes stdin, the calls it already sent are answered first (at most
+/// [`transport::EOF_GRACE`]).
 pub async fn serve_stdio(server: TanzuMcp, shutdown: CancellationToken) -> std::io::Result<()> {
     let running = server
-        .serve_with_ct(rmcp::transport::stdio(), shutdown)
+        .serve_with_ct(transport::stdio(), shutdown)
         .await
         .map_err(|e| std::io::Error::other(format!("MCP initialization over stdio failed: {e}")))?;
     running

@@ -30,6 +30,7 @@ mod list_members;
 mod list_role_bindings;
 mod model_errors;
 mod org_roles_visibility;
+mod output_schemas;
 mod packaging;
 mod prompts;
 mod provision_user;

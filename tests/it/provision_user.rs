@@ -222,3 +222,51 @@ async fn a_privileged_grant_waits_for_a_human_and_bad_arguments_change_nothing()
     );
     server.close().await;
 }
+
+/// A brand-new address whose invitation needs a human: the answer says the person is not
+/// invited (it said `already_member`), the sandbox holds no invitation, and once the token
+/// approves the plan the same call invites them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_invitation_awaiting_approval_reports_the_person_as_not_invited() {
+    let (sandbox, _base) = common::start_sandbox(DataSet::Demo).await;
+    let (_dir, toml) = common::write_config(&sandbox);
+    let view = SandboxView::new(&sandbox.base_url(), sandbox.api_token(), sandbox.org_id()).await;
+    let invitations_path = format!("/csp/gateway/am/api/orgs/{}/invitations", sandbox.org_id());
+    let server = connect(
+        &toml,
+        &["--confirm", "token"],
+        TestClient::new(None),
+        Protocol::Handshake,
+    )
+    .await;
+    let newcomer = "erin.newcomer@example.com";
+    let args = json!({ "email": newcomer, "org_role": "org_owner", "role": "app-viewer", "scope": { "kind": "tap_cluster", "name": "tap-dev", "namespace": "apps" } });
+    let out = server.ok("provision_user", args.clone()).await;
+    assert_eq!(out["status"], "confirmation_required", "{out:#}");
+    assert_eq!(out["membership"], "not_invited", "{out:#}");
+    assert_eq!(out["active"], false);
+    assert_eq!(out["binding"], "not_yet");
+    assert!(out["invitation_plan"].is_object(), "{out:#}");
+    assert!(
+        !view
+            .get(&invitations_path)
+            .await
+            .to_string()
+            .contains(newcomer),
+        "nothing is sent before the approval"
+    );
+
+    let mut confirmed = args;
+    confirmed["confirm"] = out["confirmation_token"].clone();
+    let sent = server.ok("provision_user", confirmed).await;
+    assert_eq!(sent["status"], "pending", "{sent:#}");
+    assert_eq!(sent["membership"], "invited", "{sent:#}");
+    assert!(
+        view.get(&invitations_path)
+            .await
+            .to_string()
+            .contains(newcomer),
+        "the approved invitation was sent"
+    );
+    server.close().await;
+}

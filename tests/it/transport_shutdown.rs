@@ -162,3 +162,98 @@ async fn legacy_sse_call_waiting_for_the_user_completes_after_shutdown_starts() 
         .expect("server task")
         .expect("clean shutdown");
 }
+
+/// Over stdio, a client that sends `initialize` and a `tools/call` and closes stdin at once
+/// still gets the answer, even for a call longer than rmcp's own 5 s drain: here a
+/// `provision_user` that waits until carol accepts (about 7 s in), then binds. The binding is
+/// read back with kubectl, and the server exits by itself afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stdio_answers_a_running_call_after_stdin_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use crate::support::common;
+    use crate::support::mcp::kubectl_json;
+    use tanzu_mcp::sandbox::DataSet;
+
+    let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
+    let (dir, toml) = common::write_config(&sandbox);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tanzu-mcp"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&toml)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn tanzu-mcp serve");
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = [
+        initialize_request(1),
+        json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }),
+        json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "provision_user",
+            "arguments": { "email": "carol@example.com", "role": "app-viewer",
+                "scope": { "kind": "tap_cluster", "name": "tap-dev", "namespace": "apps" },
+                "wait_seconds": 30 } } }),
+    ];
+    for line in lines {
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+    }
+    drop(stdin);
+    let started = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (status, _) = common::control(
+        &base,
+        "invitations/accept",
+        &json!({ "email": "carol@example.com" }),
+    )
+    .await;
+    assert_eq!(status, 200, "carol accepts after rmcp's own drain is over");
+
+    let mut stdout = String::new();
+    let mut pipe = child.stdout.take().unwrap();
+    tokio::time::timeout(Duration::from_secs(60), pipe.read_to_string(&mut stdout))
+        .await
+        .expect("the server closes stdout")
+        .unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server exits once the call is answered")
+        .unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    assert!(exit.success(), "exit {exit:?}: {stderr}");
+    let answer = stdout
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON lines"))
+        .find(|message| message["id"] == 2)
+        .unwrap_or_else(|| panic!("no answer to the call after stdin closed:\n{stdout}\n{stderr}"));
+    let result = &answer["result"]["structuredContent"];
+    assert_eq!(result["status"], "done", "{answer:#}");
+    assert_eq!(result["binding"], "bound", "{answer:#}");
+    assert!(
+        started.elapsed() > Duration::from_secs(5),
+        "a call past rmcp's drain"
+    );
+    let bindings = kubectl_json(
+        dir.path(),
+        "tap-dev",
+        &["get", "rolebindings", "-n", "apps"],
+    )
+    .await
+    .unwrap();
+    assert!(
+        bindings.to_string().contains("carol@example.com"),
+        "the call ran to the end: {bindings}"
+    );
+}

@@ -319,3 +319,63 @@ async fn every_grant_get_user_access_reports_can_be_passed_to_unbind_role_unchan
     );
     automation.close().await;
 }
+
+/// One wording for the destructive tools: when the audit record cannot be written, nothing
+/// further is attempted and the result is an error (a structured one, naming --audit-log) for
+/// unbind_role, change_role and revoke_all_access alike; the sandbox still shows the access.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unwritable_audit_log_stops_every_destructive_tool_with_an_error() {
+    let world = world().await;
+    // Opens for appending, refuses every write (ENOSPC).
+    let server = connect(
+        &world.toml,
+        &["--audit-log", "/dev/full", "--confirm", "token"],
+        TestClient::new(None),
+        Protocol::Handshake,
+    )
+    .await;
+    let calls = [
+        (
+            "unbind_role",
+            unbind(
+                ALICE,
+                "workspace.edit",
+                json!({ "kind": "workspace", "name": "team-a" }),
+            ),
+        ),
+        (
+            "change_role",
+            json!({ "email": ALICE, "scope": { "kind": "cluster_group", "name": "dev-group" }, "from_role": "clustergroup.edit", "to_role": "clustergroup.view" }),
+        ),
+        ("revoke_all_access", json!({ "email": MALLORY })),
+    ];
+    for (tool, args) in calls {
+        let first = server.ok(tool, args.clone()).await;
+        let mut confirmed = args;
+        confirmed["confirm"] = first["confirmation_token"].clone();
+        let ran = server.call(tool, confirmed).await;
+        assert_eq!(ran.is_error, Some(true), "{tool}: {ran:?}");
+        let body = ran.structured_content.expect("a structured error");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("fix --audit-log, then call") && message.contains(tool),
+            "{tool}: {body:#}"
+        );
+    }
+    let alice = server
+        .ok("get_user_access", json!({ "email": ALICE }))
+        .await;
+    let tmc = alice["tmc"].to_string();
+    assert!(
+        tmc.contains("workspace.edit") && tmc.contains("clustergroup.edit"),
+        "{alice:#}"
+    );
+    let mallory = server
+        .ok("get_user_access", json!({ "email": MALLORY }))
+        .await;
+    assert!(
+        !mallory["tap"].as_array().unwrap().is_empty(),
+        "{mallory:#}"
+    );
+    server.close().await;
+}

@@ -101,3 +101,72 @@ async fn an_unreachable_tap_cluster_is_reported_as_incomplete_not_hidden() {
     );
     server.close().await;
 }
+
+/// Grants leave out the subject when it is the email asked about (issue 13: the answer stays
+/// small), and show it when the policy spells the person otherwise, which a human may need to
+/// see; the odd spelling is still the person's grant and still passes to `unbind_role`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_grant_shows_its_subject_only_when_spelled_otherwise_than_the_email() {
+    let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
+    let (_dir, toml) = common::write_config(&sandbox);
+    let token = common::token_for(&sandbox).await;
+    let odd = json!({
+        "fullName": { "name": "dev-cluster-2", "managementClusterName": "attached", "provisionerName": "attached" },
+        "bindingDeltaList": [{ "op": "ADD", "role": "cluster.view", "subject": { "name": "Alice@Example.COM", "kind": "USER" } }]
+    });
+    let (status, body) = common::send_json(
+        reqwest::Method::PATCH,
+        &format!(
+            "{base}/v1alpha1/clusters:iam/dev-cluster-2?fullName.managementClusterName=attached&fullName.provisionerName=attached"
+        ),
+        &token,
+        &odd,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let server = connect(
+        &toml,
+        &["--confirm", "token"],
+        TestClient::new(None),
+        Protocol::Handshake,
+    )
+    .await;
+    let alice = server
+        .ok("get_user_access", json!({ "email": "alice@example.com" }))
+        .await;
+    let grants: Vec<&serde_json::Value> = ["tmc", "tap"]
+        .iter()
+        .flat_map(|system| alice[system].as_array().unwrap())
+        .collect();
+    let spelled: Vec<&&serde_json::Value> = grants
+        .iter()
+        .filter(|g| g.get("subject").is_some())
+        .collect();
+    assert_eq!(spelled.len(), 1, "{alice:#}");
+    assert_eq!(spelled[0]["scope"]["name"], "dev-cluster-2");
+    assert_eq!(
+        spelled[0]["subject"],
+        json!({ "kind": "USER", "name": "Alice@Example.COM" })
+    );
+    assert!(grants.len() > 5, "{alice:#}");
+    assert!(
+        grants.iter().all(|g| g.get("role_ref").is_none()),
+        "`role_kind` and `role` say it: {alice:#}"
+    );
+
+    let unbind = json!({ "email": "alice@example.com", "role": spelled[0]["role"], "scope": spelled[0]["scope"] });
+    let first = server.ok("unbind_role", unbind.clone()).await;
+    assert_eq!(first["status"], "confirmation_required", "{first:#}");
+    let mut confirmed = unbind;
+    confirmed["confirm"] = first["confirmation_token"].clone();
+    let ran = server.ok("unbind_role", confirmed).await;
+    assert_eq!(ran["status"], "done", "{ran:#}");
+    let after = server
+        .ok("get_user_access", json!({ "email": "alice@example.com" }))
+        .await;
+    assert!(
+        !after["tmc"].to_string().contains("dev-cluster-2"),
+        "{after:#}"
+    );
+    server.close().await;
+}

@@ -1,14 +1,20 @@
-//! How a destructive change's report (`unbind_role`, `change_role`) becomes a tool result: one
-//! status set and one shape, `{status, plan, results?, confirmation_token?, message}`, as
-//! `revoke_all_access` has.
+//! How a destructive change's report (`revoke_all_access`, `unbind_role`, `change_role`)
+//! becomes a tool result: one status set, one shape `{status, plan, results?,
+//! confirmation_token?, message}` and one wording, and the handler sequence they share.
 
+use rmcp::RoleServer;
 use rmcp::model::CallToolResponse;
+use rmcp::service::RequestContext;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::access::change::{ActionResult, ChangePlan, Outcome, Report, Verification};
+use super::{Approval, CallGate};
+use crate::access::change::{
+    ActionResult, Change, ChangePlan, Outcome, Report, Verification, apply,
+};
+use crate::server::TanzuMcp;
 use crate::server::approval::Pending;
-use crate::server::outcome::{ToolFailure, structured, structured_error};
+use crate::server::outcome::{ToolFailure, failure, structured, structured_error};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -19,7 +25,8 @@ pub enum ChangeStatus {
     Done,
     /// Some actions succeeded and some did not (see `results`): calling again finishes.
     Partial,
-    /// No action succeeded: nothing changed (see `results`); calling again retries.
+    /// No action succeeded: nothing changed (see `results`); calling again retries. Not from
+    /// `revoke_all_access`, which reports `partial` (its statuses are fixed).
     Failed,
     /// The approval was declined, mistyped or invalid: nothing changed.
     Cancelled,
@@ -46,24 +53,54 @@ pub struct ChangeOutput<A> {
 }
 
 /// How a tool words its results.
-pub struct Words<'a> {
-    pub tool: &'a str,
+pub struct Words {
     /// The message when the goal already held.
-    pub nothing_to_do: &'a str,
+    pub nothing_to_do: String,
     /// The message when every action succeeded.
-    pub done: &'a str,
-    /// Part of the change was made before this plan (a rerun after `partial`): when nothing
-    /// succeeds now, the result is still `partial`, not `failed`.
-    pub begun: bool,
+    pub done: String,
+    /// When no action succeeds, the result is still `partial`, not `failed`: part of the
+    /// change was made before this plan (a rerun after `partial`), or the tool has no `failed`
+    /// (`revoke_all_access`).
+    pub never_failed: bool,
+}
+
+impl TanzuMcp {
+    /// The handler sequence of a destructive tool, once its arguments are parsed: plan, ask a
+    /// human through this call's approver, run, verify, audit (`access::change::apply`), and
+    /// word the result. `bound_to` is what an approval is bound to (the arguments without
+    /// `confirm`); `words` is told the plan.
+    pub(crate) async fn destructive<C: Change>(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        change: &C,
+        bound_to: &impl Serialize,
+        approval: Approval,
+        words: impl FnOnce(&ChangePlan<C::About>) -> Words,
+    ) -> CallToolResponse
+    where
+        C::About: Serialize,
+    {
+        let call = CallGate::new(self, ctx, C::TOOL, bound_to, approval);
+        let report = apply(&self.shared.systems, change, &call.gate()).await;
+        call.finish().await;
+        match report {
+            Ok(report) => {
+                let words = words(&report.plan);
+                let ttl = self.shared.approvals.token_ttl.as_secs();
+                respond(C::TOOL, &words, report, ttl)
+            }
+            Err(e) => failure(e).into(),
+        }
+    }
 }
 
 /// The tool's result for how the lifecycle ended.
-pub fn respond<A: Serialize>(
-    words: &Words<'_>,
+fn respond<A: Serialize>(
+    tool: &str,
+    words: &Words,
     report: Report<A, Pending>,
     token_ttl_secs: u64,
 ) -> CallToolResponse {
-    let tool = words.tool;
     let plan = report.plan;
     let shown = |status, results, token, message: String| ChangeOutput {
         status,
@@ -77,7 +114,7 @@ pub fn respond<A: Serialize>(
             ChangeStatus::Done,
             Some(vec![]),
             None,
-            words.nothing_to_do.to_string(),
+            words.nothing_to_do.clone(),
         ),
         Outcome::Pending {
             pending: Pending::InputRequired(request),
@@ -119,7 +156,7 @@ pub fn respond<A: Serialize>(
             None,
             None,
             format!(
-                "nothing changed: {why}, and this change needs a human's approval. Use a client that supports elicitation, or run `tanzu-mcp call {tool}` in a terminal, or (trusted automation only) serve with --confirm token"
+                "nothing changed: {why}, and a destructive plan needs a human's approval. Use a client that supports elicitation, or run `tanzu-mcp call {tool}` in a terminal, or (trusted automation only) serve with --confirm token"
             ),
         ),
         Outcome::Refused(why) => {
@@ -144,14 +181,16 @@ pub fn respond<A: Serialize>(
             verification,
             audit_failure,
         } => {
-            let (status, mut message) = ran(words, &results, verification);
+            let (status, mut message) = ran(tool, words, &results, verification);
+            let unaudited = audit_failure.is_some();
             if let Some(failure) = audit_failure {
                 message.push_str(&format!(
-                    ". WARNING: {failure}; nothing further was attempted; check --audit-log"
+                    ". {failure}; nothing further was attempted (no change is made unrecorded); fix --audit-log, then call {tool} again"
                 ));
             }
             let output = shown(status, Some(results), None, message);
-            if status == ChangeStatus::Failed {
+            // An unaudited stop is an error, whatever was done before it.
+            if status == ChangeStatus::Failed || unaudited {
                 return structured_error(&output).into();
             }
             output
@@ -162,13 +201,14 @@ pub fn respond<A: Serialize>(
 
 /// The status and message of a plan that ran.
 fn ran(
-    words: &Words<'_>,
+    tool: &str,
+    words: &Words,
     results: &[ActionResult],
     verification: Verification,
 ) -> (ChangeStatus, String) {
-    let (tool, done) = (words.tool, words.done);
+    let done = &words.done;
     let failed = results.iter().filter(|r| !r.succeeded()).count();
-    if failed == results.len() && failed > 0 && !words.begun {
+    if failed == results.len() && failed > 0 && !words.never_failed {
         return (
             ChangeStatus::Failed,
             format!(

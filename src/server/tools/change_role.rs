@@ -10,16 +10,12 @@ use rmcp::{ErrorData, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::change_result::{ChangeOutput, Words, respond};
-use super::unbind::grantee;
-use super::{Approval, CallGate};
-use crate::access::bind::{ScopeRef, resolve};
-use crate::access::change::apply;
+use super::Approval;
+use super::change_result::{ChangeOutput, Words};
+use crate::access::bind::ScopeRef;
+use crate::access::change::ChangePlan;
 use crate::access::change_role::{ChangeRole, RoleChange};
 use crate::server::TanzuMcp;
-use crate::server::outcome::failure;
-
-const TOOL: &str = "change_role";
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,13 +69,9 @@ impl TanzuMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let grantee = match grantee(&args.email, &args.group) {
-            Ok(grantee) => grantee,
-            Err(e) => return Ok(failure(e).into()),
-        };
-        let target = match resolve(&self.shared.systems, args.scope.clone()).await {
-            Ok(target) => target,
-            Err(e) => return Ok(failure(e).into()),
+        let (grantee, target) = match self.grantee_at(&args.email, &args.group, &args.scope).await {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
         };
         let change = ChangeRole {
             grantee,
@@ -93,29 +85,21 @@ impl TanzuMcp {
             state,
             responses,
         };
-        let call = CallGate::new(self, &ctx, TOOL, &args, approval);
-        let report = apply(&self.shared.systems, &change, &call.gate()).await;
-        call.finish().await;
-        let report = match report {
-            Ok(report) => report,
-            Err(e) => return Ok(failure(e).into()),
+        let words = |plan: &ChangePlan<RoleChange>| {
+            let about = &plan.about;
+            let holds = format!(
+                "{} holds {} and not {} on {}",
+                about.subject.name, about.to_role, about.from_role, about.target
+            );
+            Words {
+                nothing_to_do: format!("{holds}; nothing to do"),
+                done: holds,
+                // No grant in the plan: the new role was already held when it was made.
+                never_failed: !plan.actions.iter().any(|a| a.operation.grants()),
+            }
         };
-        let about = &report.plan.about;
-        let holds = format!(
-            "{} holds {} and not {} on {}",
-            about.subject.name, about.to_role, about.from_role, about.target
-        );
-        let words = Words {
-            tool: TOOL,
-            nothing_to_do: &format!("{holds}; nothing to do"),
-            done: &holds,
-            // No grant in the plan: the new role was already held when it was made.
-            begun: !report.plan.actions.iter().any(|a| a.operation.grants()),
-        };
-        Ok(respond(
-            &words,
-            report,
-            self.shared.approvals.token_ttl.as_secs(),
-        ))
+        Ok(self
+            .destructive(&ctx, &change, &args, approval, words)
+            .await)
     }
 }

@@ -13,14 +13,17 @@ pub mod unbind;
 pub mod user_access;
 
 use rmcp::RoleServer;
-use rmcp::model::InputResponses;
+use rmcp::model::{CallToolResponse, InputResponses};
 use rmcp::service::RequestContext;
 use serde::Serialize;
 
 use crate::access::audit::Requester;
+use crate::access::bind::{BindTarget, Grantee, ScopeRef, resolve};
 use crate::access::change::Gate;
+use crate::access::error::AccessError;
 use crate::server::TanzuMcp;
 use crate::server::approval::{CallApprover, Pending};
+use crate::server::outcome::failure;
 use crate::server::progress::ProgressReporter;
 
 /// The calling client as it names itself, for the audit log.
@@ -95,6 +98,33 @@ impl<'a> CallGate<'a> {
     /// Let the last progress notifications go out before the result.
     pub async fn finish(self) {
         self.progress.finish().await;
+    }
+}
+
+impl TanzuMcp {
+    /// Who and where of a grant-shaped call (`bind_role`, `change_role`, `unbind_role`):
+    /// exactly one of `email` and `group`, and the scope resolved against the systems. `Err`
+    /// is the tool's answer for a bad one.
+    pub(crate) async fn grantee_at(
+        &self,
+        email: &Option<String>,
+        group: &Option<String>,
+        scope: &ScopeRef,
+    ) -> Result<(Grantee, BindTarget), CallToolResponse> {
+        let grantee = match (email, group) {
+            (Some(email), None) => Grantee::User(email.clone()),
+            (None, Some(group)) => Grantee::Group(group.clone()),
+            _ => {
+                return Err(failure(AccessError::invalid(
+                    "give exactly one of `email` and `group`",
+                ))
+                .into());
+            }
+        };
+        match resolve(&self.shared.systems, scope.clone()).await {
+            Ok(target) => Ok((grantee, target)),
+            Err(e) => Err(failure(e).into()),
+        }
     }
 }
 

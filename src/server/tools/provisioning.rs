@@ -12,9 +12,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Approval, CallGate, explain_unapproved};
-use crate::access::bind::{Bind, BindResult, Grantee, ScopeRef, bind_role, resolve};
+use crate::access::bind::{Bind, BindResult, ScopeRef, bind_role};
 use crate::access::change::ChangePlan;
-use crate::access::error::AccessError;
 use crate::access::invite::{Invitations, InviteResult, invite};
 use crate::server::TanzuMcp;
 use crate::server::outcome::{failure, structured, structured_error};
@@ -178,19 +177,9 @@ impl TanzuMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let grantee = match (&args.email, &args.group) {
-            (Some(email), None) => Grantee::User(email.clone()),
-            (None, Some(group)) => Grantee::Group(group.clone()),
-            _ => {
-                return Ok(failure(AccessError::invalid(
-                    "give exactly one of `email` and `group`",
-                ))
-                .into());
-            }
-        };
-        let target = match resolve(&self.shared.systems, args.scope.clone()).await {
-            Ok(target) => target,
-            Err(e) => return Ok(failure(e).into()),
+        let (grantee, target) = match self.grantee_at(&args.email, &args.group, &args.scope).await {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
         };
         let change = Bind {
             grantee,

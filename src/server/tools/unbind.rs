@@ -10,16 +10,12 @@ use rmcp::{ErrorData, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::change_result::{ChangeOutput, Words, respond};
-use super::{Approval, CallGate};
-use crate::access::bind::{Grantee, ScopeRef, resolve};
-use crate::access::change::apply;
-use crate::access::error::AccessError;
+use super::Approval;
+use super::change_result::{ChangeOutput, Words};
+use crate::access::bind::ScopeRef;
+use crate::access::change::ChangePlan;
 use crate::access::unbind::{Unbind, Unbinding};
 use crate::server::TanzuMcp;
-use crate::server::outcome::failure;
-
-const TOOL: &str = "unbind_role";
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -43,20 +39,6 @@ pub struct UnbindRoleArgs {
     #[serde(default, skip_serializing)]
     #[schemars(with = "String", transform = crate::access::schema::optional)]
     pub confirm: Option<String>,
-}
-
-/// Which of `email` and `group` was given: exactly one.
-pub(crate) fn grantee(
-    email: &Option<String>,
-    group: &Option<String>,
-) -> Result<Grantee, AccessError> {
-    match (email, group) {
-        (Some(email), None) => Ok(Grantee::User(email.clone())),
-        (None, Some(group)) => Ok(Grantee::Group(group.clone())),
-        _ => Err(AccessError::invalid(
-            "give exactly one of `email` and `group`",
-        )),
-    }
 }
 
 #[tool_router(router = unbind_router, vis = "pub(crate)")]
@@ -86,13 +68,9 @@ impl TanzuMcp {
         InputResponses(responses): InputResponses,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let grantee = match grantee(&args.email, &args.group) {
-            Ok(grantee) => grantee,
-            Err(e) => return Ok(failure(e).into()),
-        };
-        let target = match resolve(&self.shared.systems, args.scope.clone()).await {
-            Ok(target) => target,
-            Err(e) => return Ok(failure(e).into()),
+        let (grantee, target) = match self.grantee_at(&args.email, &args.group, &args.scope).await {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
         };
         let change = Unbind {
             grantee,
@@ -105,29 +83,22 @@ impl TanzuMcp {
             state,
             responses,
         };
-        let call = CallGate::new(self, &ctx, TOOL, &args, approval);
-        let report = apply(&self.shared.systems, &change, &call.gate()).await;
-        call.finish().await;
-        let report = match report {
-            Ok(report) => report,
-            Err(e) => return Ok(failure(e).into()),
+        let words = |plan: &ChangePlan<Unbinding>| {
+            let about = &plan.about;
+            Words {
+                nothing_to_do: format!(
+                    "{} does not hold {} on {}; nothing to do",
+                    about.subject.name, about.role, about.target
+                ),
+                done: format!(
+                    "{} no longer holds {} on {}",
+                    about.subject.name, about.role, about.target
+                ),
+                never_failed: false,
+            }
         };
-        let words = Words {
-            tool: TOOL,
-            nothing_to_do: &format!(
-                "{} does not hold {} on {}; nothing to do",
-                report.plan.about.subject.name, report.plan.about.role, report.plan.about.target
-            ),
-            done: &format!(
-                "{} no longer holds {} on {}",
-                report.plan.about.subject.name, report.plan.about.role, report.plan.about.target
-            ),
-            begun: false,
-        };
-        Ok(respond(
-            &words,
-            report,
-            self.shared.approvals.token_ttl.as_secs(),
-        ))
+        Ok(self
+            .destructive(&ctx, &change, &args, approval, words)
+            .await)
     }
 }

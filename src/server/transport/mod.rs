@@ -1,6 +1,7 @@
-//! The HTTP transports: Streamable HTTP at `/mcp`, the legacy HTTP+SSE transport at `GET /sse` +
+//! The transports. HTTP: Streamable HTTP at `/mcp`, the legacy HTTP+SSE transport at `GET /sse` +
 //! `POST /message?sessionId=`, and `/healthz`, behind one guard (Host, Origin, bearer token,
-//! session, connection, body and read-time limits) and one graceful shutdown.
+//! session, connection, body and read-time limits) and one graceful shutdown. stdio: rmcp's,
+//! with the same drain of running calls when stdin closes (`stdio.rs`).
 //!
 //! Generic over the MCP handler: [`serve_http`] takes a factory that builds one handler per
 //! session, so this layer knows nothing about the tools it carries.
@@ -14,6 +15,7 @@ mod flags;
 mod guard;
 mod shutdown;
 mod sse;
+mod stdio;
 mod streamable;
 
 use std::net::SocketAddr;
@@ -28,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use flags::{HttpFlags, auth_token_from_env, check_listen_policy, parse_listen};
 pub use shutdown::shutdown_signal;
+pub use stdio::{DrainOnEof, EOF_GRACE, stdio};
 
 pub use guard::{BearerCredential, Credential, credential_label};
 use guard::{Guard, SessionLimit};

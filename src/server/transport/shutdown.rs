@@ -61,6 +61,15 @@ impl Drain {
         self.calls.token()
     }
 
+    /// Waits until every running call has finished or `deadline` has passed; false when some
+    /// still run. Cancel-safe: polled again after being dropped, it waits for the same moment.
+    pub(super) async fn finish_by(&self, deadline: tokio::time::Instant) -> bool {
+        self.calls.close();
+        tokio::time::timeout_at(deadline, self.calls.wait())
+            .await
+            .is_ok()
+    }
+
     /// Waits until every running call has finished, or `grace` has passed.
     pub(super) async fn finish(&self, grace: Duration) {
         self.calls.close();
