@@ -100,6 +100,7 @@ fn sealing(c: &mut Criterion) {
     let binding = Binding {
         tool: "revoke_all_access",
         arguments: r#"{"email":"alice@example.com","keep_membership":true}"#,
+        credential: None,
     };
     let digest = "5f0c8a4b1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e";
     let ttl = Duration::from_secs(300);

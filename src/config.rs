@@ -40,6 +40,8 @@ pub struct Config {
     pub tap: Vec<TapClusterConfig>,
     /// `[policy]`: which writes need a human.
     pub policy: WritePolicy,
+    /// `[clients]`: timeouts of the HTTP calls to CSP, TMC and Kubernetes.
+    pub clients: ClientSettings,
     /// The file this was read from, for messages.
     pub source: Option<PathBuf>,
 }
@@ -69,6 +71,18 @@ pub struct TapClusterConfig {
     pub kubeconfig: Option<PathBuf>,
 }
 
+/// `[clients]` in the TOML: what may be tuned of the clients' timeouts; absent keys keep the
+/// defaults of `clients::ClientOptions`. Lets a slow network (or a test of client-side
+/// timeouts) choose how long one request may take.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    /// The longest one HTTP request may take, sending to last byte of the answer (ms).
+    pub request_timeout_ms: Option<u64>,
+    /// The longest a connection (TCP and TLS) may take to establish (ms).
+    pub connect_timeout_ms: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
@@ -83,6 +97,8 @@ struct RawFile {
     tap: Vec<RawTap>,
     #[serde(default)]
     policy: WritePolicy,
+    #[serde(default)]
+    clients: ClientSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,7 +169,8 @@ impl Config {
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             ConfigError(format!(
                 "not valid TOML or an unknown key: {}; fix the file (keys: [csp] url, org_id, \
-                 api_token_file; [tmc] url; [[tap]] name, context, kubeconfig)",
+                 api_token_file; [tmc] url; [[tap]] name, context, kubeconfig; [policy] approve, \
+                 privileged_roles; [clients] request_timeout_ms, connect_timeout_ms)",
                 e.message()
             ))
         })?;
@@ -213,6 +230,17 @@ impl Config {
             });
         }
 
+        for (key, value) in [
+            ("request_timeout_ms", raw.clients.request_timeout_ms),
+            ("connect_timeout_ms", raw.clients.connect_timeout_ms),
+        ] {
+            if value == Some(0) {
+                return Err(ConfigError(format!(
+                    "clients.{key} is 0; give a positive number of milliseconds or leave it out"
+                )));
+            }
+        }
+
         Ok(Config {
             csp: CspConfig {
                 url: csp_url,
@@ -222,6 +250,7 @@ impl Config {
             tmc: TmcConfig { url: tmc_url },
             tap,
             policy: raw.policy,
+            clients: raw.clients,
             source: None,
         })
     }

@@ -64,6 +64,8 @@ pub fn unknown_name<'a>(
     }
     fix.push("list_clusters lists every valid name".to_string());
     let fix = fix.join("; ");
+    // The name is the model's: escaped, so the message cannot carry a forged line.
+    let name = super::validate::printable(name);
     AccessError::refused(format!("there is no {what} named '{name}'"), fix)
 }
 
@@ -103,6 +105,17 @@ mod tests {
         assert_eq!(close_matches("Dev-Cluster-2", clusters)[0], "dev-cluster-2");
         assert_eq!(close_matches("prod", clusters), vec!["prod-cluster-1"]);
         assert!(close_matches("staging", clusters).is_empty());
+    }
+
+    #[test]
+    fn a_hostile_unknown_name_is_escaped_in_the_refusal() {
+        let text =
+            unknown_name("TMC or TAP cluster", "dev\r\nINFO forged\u{202e}", ["dev"]).to_string();
+        assert!(!text.contains('\n') && !text.contains('\r') && !text.contains('\u{202e}'));
+        assert!(
+            text.contains("dev\\u{000d}\\u{000a}INFO forged\\u{202e}"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -64,13 +64,18 @@ impl Clients {
     }
 }
 
-/// Build the clients for every configured system with the default timeouts and retries. Reads
+/// Build the clients for every configured system with the default timeouts and retries, but
+/// for what `[clients]` of the configuration changes. Reads
 /// the kubeconfig files and makes no request (but one to learn the org when `csp.org_id` is
 /// not set): the first call exchanges the CSP token and builds the HTTP client (CA store, TLS
 /// configuration); a TAP cluster's client is built, and its exec credential plugin runs, at
 /// its first call.
 pub async fn connect(config: &Config) -> Result<Systems, BackendError> {
-    connect_with(config, ClientOptions::default()).await
+    connect_with(
+        config,
+        ClientOptions::default().with_settings(&config.clients),
+    )
+    .await
 }
 
 /// [`connect`] with a caller-chosen timeout and retry policy.

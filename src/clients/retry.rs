@@ -50,6 +50,19 @@ impl Default for ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// These options with the timeouts `[clients]` of the configuration sets.
+    pub fn with_settings(mut self, settings: &crate::config::ClientSettings) -> Self {
+        if let Some(ms) = settings.request_timeout_ms {
+            self.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = settings.connect_timeout_ms {
+            self.connect_timeout = Duration::from_millis(ms);
+        }
+        self
+    }
+}
+
 /// Whether sending a call twice has the same effect as sending it once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idempotency {

@@ -2,8 +2,9 @@
 //!
 //! - `POST /_sandbox/invitations/accept` `{"email"}`: the invitee becomes an ACTIVE member.
 //! - `POST /_sandbox/tokens/expire`: every issued access token is expired now.
-//! - `POST /_sandbox/faults` `{method, path_prefix, status, count, retry_after_secs, delay_ms}`:
-//!   the next `count` matching requests fail so (status 0: only delay). `DELETE` disarms all.
+//! - `POST /_sandbox/faults` `{method, path_prefix, status, count, retry_after_secs, delay_ms,
+//!   reset?}`: the next `count` matching requests fail so (status 0: only delay; `reset: true`:
+//!   the connection is closed with no answer, after the delay). `DELETE` disarms all.
 //! - `GET  /_sandbox/stats`: `{token_exchanges, requests: {"METHOD /route": n}, faults_served}`.
 //! - `POST /_sandbox/reset`: back to the initial data (also disarms faults).
 //!

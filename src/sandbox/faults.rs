@@ -36,7 +36,16 @@ pub struct FaultSpec {
     pub retry_after_secs: Option<u64>,
     #[serde(default)]
     pub delay_ms: u64,
+    /// Close the connection after `delay_ms`, without any answer (the client sees a reset or
+    /// an early end of stream). `status` is then ignored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
 }
+
+/// Closes the connection a request came on, without an answer: the listener puts one into
+/// every request's extensions. Absent when the router is driven without a socket (`oneshot`).
+#[derive(Clone)]
+pub struct ConnectionKill(pub tokio_util::sync::CancellationToken);
 
 fn one() -> u32 {
     1
@@ -160,6 +169,17 @@ pub async fn track_and_inject(
     };
     if fault.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    }
+    if fault.reset {
+        if let Some(ConnectionKill(kill)) = request.extensions().get::<ConnectionKill>() {
+            kill.cancel();
+            // The listener drops the connection, and this future with it.
+            return std::future::pending().await;
+        }
+        // No connection to close (a router without a socket): the nearest thing.
+        let mut fault = fault;
+        fault.status = 502;
+        return fault_response(&fault, path);
     }
     if fault.status == 0 {
         return next.run(request).await;

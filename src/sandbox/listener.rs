@@ -13,8 +13,8 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
@@ -22,6 +22,9 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_util::sync::CancellationToken;
+use tower::Service;
+
+use super::faults::ConnectionKill;
 
 /// The sandbox's TLS material: a CA, and a server certificate it signed.
 struct TlsMaterial {
@@ -160,7 +163,16 @@ async fn serve_http<I>(io: I, router: Router, stop: CancellationToken)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = TowerToHyperService::new(router);
+    // A `reset` fault cancels `kill`: the connection is then dropped with no answer.
+    let kill = CancellationToken::new();
+    let on_request = kill.clone();
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request
+            .extensions_mut()
+            .insert(ConnectionKill(on_request.clone()));
+        let mut router = router.clone();
+        async move { router.call(request).await }
+    });
     let connection = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
@@ -171,6 +183,7 @@ where
                 tracing::debug!(%error, "sandbox: connection ended with an error");
             }
         }
+        () = kill.cancelled() => {}
         () = stop.cancelled() => {
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;

@@ -15,7 +15,17 @@ pub struct ToolFailure(pub String);
 
 impl From<AccessError> for ToolFailure {
     fn from(error: AccessError) -> Self {
-        ToolFailure(match error {
+        let failure = ToolFailure(Self::message(error));
+        // What the model was told, for whoever debugs a client; it names the model's input, so
+        // it relies on the log's escaping of control characters like every other field.
+        tracing::debug!(message = %failure.0, "tool call failed");
+        failure
+    }
+}
+
+impl ToolFailure {
+    fn message(error: AccessError) -> String {
+        match error {
             AccessError::Invalid(message) => {
                 format!("invalid input: {message}. Nothing was changed.")
             }
@@ -33,7 +43,7 @@ impl From<AccessError> for ToolFailure {
                     e.system, e.operation, e.message
                 )
             }
-        })
+        }
     }
 }
 

@@ -28,6 +28,7 @@ mod invite;
 mod list_clusters;
 mod list_members;
 mod list_role_bindings;
+mod log_escaping;
 mod model_errors;
 mod org_roles_visibility;
 mod output_schemas;

@@ -116,6 +116,9 @@ pub struct CallApprover<'a> {
     tool: &'static str,
     /// The tool's arguments as canonical JSON, without the approval itself.
     arguments: String,
+    /// The label of the HTTP credential this call came with: tokens and request states are
+    /// bound to it.
+    credential: Option<String>,
     token: Mutex<Option<String>>,
     retry: Mutex<Option<(String, Option<InputResponses>)>>,
 }
@@ -135,6 +138,7 @@ impl<'a> CallApprover<'a> {
             ctx,
             tool,
             arguments,
+            credential: crate::server::transport::credential_label(&ctx.extensions),
             token: Mutex::new(token),
             retry: Mutex::new(state.map(|state| (state, responses))),
         }
@@ -144,6 +148,7 @@ impl<'a> CallApprover<'a> {
         Binding {
             tool: self.tool,
             arguments: &self.arguments,
+            credential: self.credential.as_deref(),
         }
     }
 

@@ -3,8 +3,9 @@
 //! A sealed approval says: "this call (tool and canonical arguments) may run the plan with this
 //! digest, once, before it expires". It reads `nonce.expiry.digest.tag`, where the tag is an
 //! HMAC-SHA256, under a per-process random key, over the purpose, the nonce, the expiry, the
-//! digest, the tool and the arguments. So it cannot be forged, moved to another person, tool or
-//! purpose, replayed (its nonce is spent on first use, in a [`SpentNonces`] store) or used after
+//! digest, the tool, the arguments and the label of the HTTP credential the call came with (the
+//! name of its `--auth-token-env` variable, never the secret; none over stdio). So it cannot be
+//! forged, moved to another person, tool, purpose or credential, replayed (its nonce is spent on first use, in a [`SpentNonces`] store) or used after
 //! it expires; and one for a plan that has since changed is recognised as genuine, with its
 //! digest, so the caller can say "the plan changed" rather than "forged". It is signed, not
 //! secret: the digest in it is no secret.
@@ -59,6 +60,9 @@ pub struct Binding<'a> {
     pub tool: &'a str,
     /// The tool's arguments as canonical JSON (without the approval itself).
     pub arguments: &'a str,
+    /// The label of the HTTP bearer credential of the call, if any: an approval issued to one
+    /// credential is not accepted from another, as sessions are not.
+    pub credential: Option<&'a str>,
 }
 
 pub struct Sealer {
@@ -139,6 +143,11 @@ impl Sealer {
             <HmacSha256 as Mac>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         // Length-prefix every field so no two field lists share an encoding.
         let expiry = expiry.to_string();
+        // "none" and "label:..." cannot collide: a present label always has the prefix.
+        let credential = match binding.credential {
+            None => "none".to_string(),
+            Some(label) => format!("label:{label}"),
+        };
         for field in [
             purpose.label(),
             nonce,
@@ -146,6 +155,7 @@ impl Sealer {
             digest,
             binding.tool,
             binding.arguments,
+            &credential,
         ] {
             mac.update(&(field.len() as u64).to_be_bytes());
             mac.update(field.as_bytes());
@@ -170,6 +180,7 @@ mod tests {
     const CALL: Binding<'static> = Binding {
         tool: "revoke_all_access",
         arguments: r#"{"email":"alice@example.com"}"#,
+        credential: None,
     };
 
     fn sealer() -> Sealer {
@@ -204,13 +215,43 @@ mod tests {
             tool: "other_tool",
             ..CALL
         };
+        let with_credential = Binding {
+            credential: Some("TEAM_A_TOKEN"),
+            ..CALL
+        };
         for (purpose, binding) in [
             (Purpose::Token, bob),
             (Purpose::Token, other_tool),
             (Purpose::InputState, CALL),
+            (Purpose::Token, with_credential),
         ] {
             let opened = sealer.open(&token, purpose, binding);
             assert_eq!(opened, Err(Rejection::NotForThisCall), "{purpose:?}");
+        }
+    }
+
+    /// An approval issued to one HTTP credential is refused under another (and under none),
+    /// and the refusal spends nothing: it still opens for its own credential.
+    #[test]
+    fn one_for_another_credential_is_refused_and_stays_usable_by_its_own() {
+        let sealer = sealer();
+        let team_a = Binding {
+            credential: Some("TEAM_A_TOKEN"),
+            ..CALL
+        };
+        let team_b = Binding {
+            credential: Some("TEAM_B_TOKEN"),
+            ..CALL
+        };
+        for purpose in [Purpose::Token, Purpose::InputState] {
+            let sealed = sealer.seal(purpose, team_a, "d1", TTL);
+            for other in [team_b, CALL] {
+                assert_eq!(
+                    sealer.open(&sealed, purpose, other),
+                    Err(Rejection::NotForThisCall)
+                );
+            }
+            assert_eq!(sealer.open(&sealed, purpose, team_a), Ok("d1".into()));
         }
     }
 

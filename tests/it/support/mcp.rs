@@ -124,13 +124,24 @@ pub async fn connect(
     handler: TestClient,
     protocol: Protocol,
 ) -> Connected {
+    connect_logging(toml, extra, handler, protocol, "debug").await
+}
+
+/// [`connect`] with the server's log filter (`TANZU_MCP_LOG`) chosen by the test.
+pub async fn connect_logging(
+    toml: &Path,
+    extra: &[&str],
+    handler: TestClient,
+    protocol: Protocol,
+    filter: &str,
+) -> Connected {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tanzu-mcp"));
     command
         .arg("serve")
         .arg("--config")
         .arg(toml)
         .args(extra)
-        .env("TANZU_MCP_LOG", "debug")
+        .env("TANZU_MCP_LOG", filter)
         // Under `--confirm auto` a display would let the server open a real browser.
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
