@@ -5,7 +5,10 @@
 # Usage: examples/fanout_bench.sh [tanzu-mcp binary...] (default target/debug/tanzu-mcp).
 # Needs the cold_start driver (DRIVER, default beside the first binary: cargo build --example
 # cold_start). For each binary and config, RUNS times (default 5), medians of:
-#   get_user_access            the tool call alone, in a served session (start excluded)
+#   get_user_access (first)    the tool call alone, the session's first (start excluded; the
+#                              clients, the token exchange and every TLS handshake included)
+#   get_user_access (warm)     the same call again in the same session (clients and
+#                              connections warm)
 #   revoke (plan)              revoke_all_access of alice, keep_membership, --confirm token
 #   revoke (confirm)           the same call with the token: re-plan, 51 removals, verify
 #   process                    `tanzu-mcp call get_user_access` as a whole process
@@ -38,12 +41,13 @@ median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.0f", a[int((NR + 1) / 2
 alice='{"email": "alice@example.com"}'
 revoke='{"email": "alice@example.com", "keep_membership": true}'
 confirmed='{"email": "alice@example.com", "keep_membership": true, "confirm": "$TOKEN"}'
-served() { # binary config -> "access plan confirm" milliseconds of one session
+served() { # binary config -> "first warm plan confirm" milliseconds of one session
   arm
-  "$driver" --timings --call get_user_access "$alice" --call revoke_all_access "$revoke" \
-    --call revoke_all_access "$confirmed" -- "$1" serve --config "$2" --confirm token 2>&1 >/dev/null |
-    awk -F'\t' '/^get_user_access/ { a = $2 } /^revoke_all_access/ { r[++n] = $2 }
-      END { print a, r[1], r[2] }'
+  "$driver" --timings --call get_user_access "$alice" --call get_user_access "$alice" \
+    --call revoke_all_access "$revoke" --call revoke_all_access "$confirmed" \
+    -- "$1" serve --config "$2" --confirm token 2>&1 >/dev/null |
+    awk -F'\t' '/^get_user_access/ { a[++m] = $2 } /^revoke_all_access/ { r[++n] = $2 }
+      END { print a[1], a[2], r[1], r[2] }'
 }
 process() { # binary config -> milliseconds of one `call get_user_access` process
   local start end
@@ -53,15 +57,16 @@ process() { # binary config -> milliseconds of one `call get_user_access` proces
   end=$(date +%s%N)
   echo $(((end - start) / 1000000))
 }
-printf '%-32s %-18s %8s %8s %6s\n' binary measure 1 50 ratio
+printf '%-32s %-24s %8s %8s %6s\n' binary measure 1 50 ratio
 for bin in "${bins[@]}"; do
   for config in one tanzu-mcp; do
     for _ in $(seq "$runs"); do served "$bin" "$dir/$config.toml"; done > "$dir/served.$config"
     for _ in $(seq "$runs"); do process "$bin" "$dir/$config.toml"; done > "$dir/process.$config"
   done
-  for column in 1 2 3 process; do
+  for column in 1 2 3 4 process; do
     case $column in
-      1) name=get_user_access ;; 2) name="revoke (plan)" ;; 3) name="revoke (confirm)" ;; *) name=process ;;
+      1) name="get_user_access (first)" ;; 2) name="get_user_access (warm)" ;;
+      3) name="revoke (plan)" ;; 4) name="revoke (confirm)" ;; *) name=process ;;
     esac
     if [ "$column" = process ]; then
       one=$(median < "$dir/process.one"); fifty=$(median < "$dir/process.tanzu-mcp")
@@ -70,7 +75,7 @@ for bin in "${bins[@]}"; do
       fifty=$(awk -v c="$column" '{ print $c }' "$dir/served.tanzu-mcp" | median)
     fi
     awk -v b="$bin" -v m="$name" -v o="$one" -v f="$fifty" \
-      'BEGIN { printf "%-32s %-18s %8d %8d %6.2f\n", b, m, o, f, f / o }'
+      'BEGIN { printf "%-32s %-24s %8d %8d %6.2f\n", b, m, o, f, f / o }'
   done
 done
 curl -sf "$control/stats" > "$dir/stats.json" && echo "sandbox stats: $(head -c 300 "$dir/stats.json")"

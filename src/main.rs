@@ -32,9 +32,22 @@ enum Command {
     Check(commands::CheckArgs),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let parsed = Cli::parse();
+    if matches!(parsed.command, Command::Serve(_) | Command::Call(_)) {
+        // Before the runtime: the catalogue builds while the rest of start-up runs.
+        tanzu_mcp::server::prepare_catalog();
+    }
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run(parsed)),
+        Err(e) => {
+            eprintln!("tanzu-mcp: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(parsed: Cli) -> ExitCode {
     // `call` is for shells and scripts: quiet unless -v.
     let level = match &parsed.command {
         Command::Call(args) => args.log_level(),

@@ -10,13 +10,20 @@ use std::io::{BufRead, Write};
 
 const INITIALIZE: &str = r#"{"protocolVersion":"2025-06-18","capabilities":{"tools":{},"resources":{},"prompts":{}},"serverInfo":{"name":"floor","version":"0.0.0"}}"#;
 
-/// Our catalogue, so the floor writes as many bytes as `tanzu-mcp` does for tools/list.
-const TOOLS: [&str; 5] = [
+/// Our whole catalogue (every `tools/*.json`), so the floor writes as many bytes as `tanzu-mcp`
+/// does for tools/list.
+const TOOLS: [&str; 11] = [
+    include_str!("../../tools/audit_access.json"),
     include_str!("../../tools/bind_role.json"),
+    include_str!("../../tools/change_role.json"),
     include_str!("../../tools/get_user_access.json"),
     include_str!("../../tools/invite_user.json"),
+    include_str!("../../tools/list_clusters.json"),
     include_str!("../../tools/list_members.json"),
+    include_str!("../../tools/list_role_bindings.json"),
+    include_str!("../../tools/provision_user.json"),
     include_str!("../../tools/revoke_all_access.json"),
+    include_str!("../../tools/unbind_role.json"),
 ];
 
 fn main() {

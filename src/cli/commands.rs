@@ -123,7 +123,12 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         audit_log: args.audit_log,
         policy: backend.policy.clone(),
     };
-    if TanzuMcp::offered_tool_names(&options).is_empty() {
+    // Only both flags together can leave nothing (an unknown --tools name exits above); the
+    // check needs the whole catalogue, which start-up otherwise builds off the critical path.
+    if options.read_only
+        && options.tools.is_some()
+        && TanzuMcp::offered_tool_names(&options).is_empty()
+    {
         tracing::warn!(
             "--read-only and --tools together leave no tool to offer: clients will see an empty \
              list; drop --read-only or name a read tool in --tools"

@@ -23,7 +23,7 @@ pub mod tools;
 pub mod transport;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
@@ -91,9 +91,34 @@ pub(crate) struct Shared {
 #[derive(Clone)]
 pub struct TanzuMcp {
     pub(crate) shared: Arc<Shared>,
-    tool_router: ToolRouter<TanzuMcp>,
-    /// The tools/list answer, sorted and filtered once per process, not per request or session.
-    listed: Arc<Vec<rmcp::model::Tool>>,
+    /// The tools these options offer, resolved at the first request that needs them (see
+    /// [`prepare_catalog`]), then shared by every session.
+    offered: Arc<Offered>,
+}
+
+/// The offered tools: the options that filter the catalogue, and the router and tools/list
+/// answer filtered once per process, not per request or session.
+struct Offered {
+    read_only: bool,
+    tools: Option<Vec<String>>,
+    resolved: OnceLock<(ToolRouter<TanzuMcp>, Vec<rmcp::model::Tool>)>,
+}
+
+/// Every tool of this build with portable schemas, made once per process. Generating the
+/// schemas (schemars) and cleaning them ([`portable`]) is most of a start's CPU time and most
+/// of its page faults (about 3 MB of short-lived JSON values), so it is done once, and
+/// [`prepare_catalog`] starts it on a thread of its own at start-up.
+static CATALOG: OnceLock<ToolRouter<TanzuMcp>> = OnceLock::new();
+
+/// Build the catalogue on another thread while the rest of start-up (runtime, configuration,
+/// kubeconfig, the `initialize` round trip) runs: on two or more cores it costs no wall time
+/// until the first tools/list or tools/call, which waits for it if it is not done yet.
+pub fn prepare_catalog() {
+    let _ = std::thread::Builder::new()
+        .name("tool-catalog".into())
+        .spawn(|| {
+            CATALOG.get_or_init(TanzuMcp::build_catalog);
+        });
 }
 
 impl TanzuMcp {
@@ -117,12 +142,32 @@ impl TanzuMcp {
             locks: ChangeLocks::default(),
             cursors: CursorKey::default(),
         };
-        let tool_router = Self::offered_tools(options);
         Ok(TanzuMcp {
             shared: Arc::new(shared),
-            listed: Arc::new(tool_router.list_all()),
-            tool_router,
+            offered: Arc::new(Offered {
+                read_only: options.read_only,
+                tools: options.tools.clone(),
+                resolved: OnceLock::new(),
+            }),
         })
+    }
+
+    /// The offered router and the tools/list answer. The first caller may wait (blocking, a
+    /// few milliseconds once per process) for the catalogue [`prepare_catalog`] is building.
+    fn offered(&self) -> &(ToolRouter<TanzuMcp>, Vec<rmcp::model::Tool>) {
+        self.offered.resolved.get_or_init(|| {
+            let router = Self::filter(
+                Self::all_tools(),
+                self.offered.read_only,
+                &self.offered.tools,
+            );
+            let listed = router.list_all();
+            (router, listed)
+        })
+    }
+
+    fn router(&self) -> &ToolRouter<TanzuMcp> {
+        &self.offered().0
     }
 
     /// Serve the browser approval pages on the HTTP transport's listener at `addr` (the routes
@@ -138,8 +183,13 @@ impl TanzuMcp {
         browser::listener::routes(pages.clone())
     }
 
-    /// Every tool this build has, whatever the options, with portable schemas.
+    /// Every tool this build has, whatever the options, with portable schemas (the process's
+    /// one catalogue; a clone shares its schemas).
     pub fn all_tools() -> ToolRouter<TanzuMcp> {
+        CATALOG.get_or_init(Self::build_catalog).clone()
+    }
+
+    fn build_catalog() -> ToolRouter<TanzuMcp> {
         let mut router = Self::members_router()
             + Self::user_access_router()
             + Self::provisioning_router()
@@ -170,18 +220,24 @@ impl TanzuMcp {
     /// The tools the options allow: `--read-only` drops every tool that is not read-only
     /// (they are neither listed nor callable), `--tools` keeps only those named.
     fn offered_tools(options: &ServerOptions) -> ToolRouter<TanzuMcp> {
-        let mut router = Self::all_tools();
+        Self::filter(Self::all_tools(), options.read_only, &options.tools)
+    }
+
+    fn filter(
+        mut router: ToolRouter<TanzuMcp>,
+        read_only_only: bool,
+        named: &Option<Vec<String>>,
+    ) -> ToolRouter<TanzuMcp> {
         for tool in router.list_all() {
             let read_only = tool
                 .annotations
                 .as_ref()
                 .and_then(|a| a.read_only_hint)
                 .unwrap_or(false);
-            let allowed = options
-                .tools
+            let allowed = named
                 .as_ref()
                 .is_none_or(|allow| allow.iter().any(|n| n == tool.name.as_ref()));
-            if (options.read_only && !read_only) || !allowed {
+            if (read_only_only && !read_only) || !allowed {
                 router.remove_route(&tool.name);
             }
         }
@@ -237,7 +293,7 @@ type the email or group back); you cannot approve it yourself, and if the world 
 it runs the human is asked again. The prompts onboard_developer, offboard_person, grant_group and \
 access_review walk through the common workflows.";
 
-#[tool_handler(router = self.tool_router)]
+#[tool_handler(router = self.router())]
 #[prompt_handler(router = Self::prompts_router())]
 impl ServerHandler for TanzuMcp {
     /// The router's call, with an unknown tool named, arguments checked against the schema
@@ -247,9 +303,9 @@ impl ServerHandler for TanzuMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(tool) = self.tool_router.get(&request.name) else {
+        let Some(tool) = self.router().get(&request.name) else {
             let offered: Vec<String> = self
-                .tool_router
+                .router()
                 .list_all()
                 .iter()
                 .map(|t| t.name.to_string())
@@ -269,7 +325,7 @@ impl ServerHandler for TanzuMcp {
             .into());
         }
         let call = ToolCallContext::new(self, request, context);
-        Ok(match self.tool_router.call(call).await? {
+        Ok(match self.router().call(call).await? {
             CallToolResponse::Complete(result) => portable::result(result).into(),
             other => other,
         })
@@ -286,7 +342,7 @@ impl ServerHandler for TanzuMcp {
             .is_some_and(|version| version >= rmcp::model::ProtocolVersion::V_2026_07_28);
         Ok(rmcp::model::ListToolsResult {
             result_type: Some(rmcp::model::ResultType::COMPLETE),
-            tools: self.listed.as_ref().clone(),
+            tools: self.offered().1.clone(),
             meta: None,
             next_cursor: None,
             ttl_ms: supports_cache_hints.then_some(0),
