@@ -92,6 +92,15 @@ async fn open_session(http: &reqwest::Client, url: &str) -> String {
     session
 }
 
+/// End a session (HTTP DELETE), so its slot under the server's session cap is free again.
+async fn close_session(http: &reqwest::Client, url: &str, session: &str) {
+    let _ = http
+        .delete(url)
+        .header("mcp-session-id", session)
+        .send()
+        .await;
+}
+
 /// One side of the comparison: what one request of one client is.
 #[derive(Clone)]
 enum Side {
@@ -306,9 +315,10 @@ async fn main() {
     };
 
     // The same backend requests on both sides: counted on one warm call of each.
+    let probe_session = open_session(&http, &url).await;
     let probe = Side::Mcp {
         url: url.clone(),
-        session: open_session(&http, &url).await,
+        session: probe_session.clone(),
     };
     probe.once(&http, 1).await;
     let before = backend_requests(&http, &control).await;
@@ -320,6 +330,7 @@ async fn main() {
         "backend requests per call: MCP {mcp_requests}, direct {direct_requests} \
          (a warm session; its token exchange made beforehand)"
     );
+    close_session(&http, &url, &probe_session).await;
     if std::env::var("BENCH_METHOD").as_deref() != Ok("tools/list") {
         assert_eq!(
             mcp_requests, direct_requests,
@@ -329,8 +340,10 @@ async fn main() {
 
     for clients in client_counts {
         let mut sessions = Vec::new();
+        let mut ids = Vec::new();
         for _ in 0..clients {
             let session = open_session(&http, &url).await;
+            ids.push(session.clone());
             let side = Side::Mcp {
                 url: url.clone(),
                 session,
@@ -351,5 +364,9 @@ async fn main() {
             mcp_p50 / direct_p50,
             direct_rps / mcp_rps,
         );
+        // The server caps sessions (64): free these before the next client count.
+        for session in &ids {
+            close_session(&http, &url, session).await;
+        }
     }
 }

@@ -1,15 +1,19 @@
 //! Soak (not in CI): `tanzu-mcp sandbox` plus `tanzu-mcp serve --transport http` as real
 //! processes, 20 clients making mixed calls (list_members, get_user_access, bind_role) for N
-//! minutes while random faults (500, 503, 429 with Retry-After, slow answers, expired tokens)
+//! minutes while random faults (500, 503, 429 with Retry-After, slow answers, resets, expired tokens)
 //! are armed in the sandbox. Prints the server's RSS over time and, at the end, calls, tool
-//! errors, transport failures and panics in the server's stderr (expected 0).
+//! errors, transport failures and panics in the server's stderr (expected 0), and the tool
+//! errors by kind: expected refusals (a bind for someone who is not a member: most of the
+//! soak's users are made up), backend failures that outlasted the retries (by system,
+//! operation and cause), and anything else, which is unexpected and shown with an example.
 //!
 //! Usage: `cargo run --example soak -- <tanzu-mcp binary> [--minutes N | --seconds N]`
 //! (defaults: `target/debug/tanzu-mcp`, 10 minutes).
 
+use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -97,6 +101,86 @@ struct Counts {
     calls: AtomicU64,
     tool_errors: AtomicU64,
     transport_failures: AtomicU64,
+    /// kind -> (count, one example message).
+    kinds: Mutex<BTreeMap<(Class, String), (u64, String)>>,
+}
+
+/// What a tool error means for the soak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    /// The server refused what it must refuse (a made-up user is no member).
+    ExpectedRefusal,
+    /// A system kept failing after the retries (the soak's faults).
+    BackendFailure,
+    /// Anything else: worth a look.
+    Unexpected,
+}
+
+impl Counts {
+    fn tool_error(&self, tool: &str, message: &str) {
+        self.tool_errors.fetch_add(1, Ordering::Relaxed);
+        let (class, kind) = classify(tool, message);
+        let mut kinds = self.kinds.lock().unwrap();
+        let entry = kinds
+            .entry((class, kind))
+            .or_insert_with(|| (0, message.chars().take(300).collect()));
+        entry.0 += 1;
+    }
+}
+
+/// The kind of a tool error, from the message the model got: the tool and the stable part of
+/// the message (names, emails and numbers taken out).
+fn classify(tool: &str, message: &str) -> (Class, String) {
+    let general = generalize(message);
+    if let Some(reason) = message.strip_prefix("refused: ") {
+        let class = if reason.contains("is not a member of the CSP org")
+            || reason.contains("has been invited to the CSP org but has not accepted")
+        {
+            Class::ExpectedRefusal
+        } else {
+            Class::Unexpected
+        };
+        let reason = generalize(reason.split(". Fix:").next().unwrap_or(reason));
+        return (class, format!("{tool}: refused: {reason}"));
+    }
+    for system in ["CSP", "TMC", "Kubernetes"] {
+        if let Some(rest) = message.strip_prefix(&format!("{system}: ")) {
+            let (operation, cause) = rest.split_once(" failed: ").unwrap_or((rest, ""));
+            let cause = generalize(cause.split(". Fix:").next().unwrap_or(cause));
+            let cause: String = cause.chars().take(90).collect();
+            return (
+                Class::BackendFailure,
+                format!("{tool}: {system} {}: {cause}", generalize(operation)),
+            );
+        }
+    }
+    (
+        Class::Unexpected,
+        format!("{tool}: {}", general.chars().take(90).collect::<String>()),
+    )
+}
+
+/// Emails, quoted names and numbers replaced, so that messages of one kind compare equal.
+fn generalize(text: &str) -> String {
+    let mut out = String::new();
+    for word in text.split(' ') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.contains('@') {
+            out.push_str("<email>");
+        } else if word.starts_with('\'') {
+            out.push_str("'<name>'");
+        } else if word.chars().any(|c| c.is_ascii_digit()) && !word.contains("Retry") {
+            out.extend(
+                word.chars()
+                    .map(|c| if c.is_ascii_digit() { 'N' } else { c }),
+            );
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
 }
 
 async fn client(n: usize, url: String, until: Instant, counts: Arc<Counts>) {
@@ -117,7 +201,12 @@ async fn client(n: usize, url: String, until: Instant, counts: Arc<Counts>) {
             if Instant::now() >= until {
                 break 'session;
             }
-            let user = format!("user{:03}@example.com", dice.below(250));
+            // Mostly made-up people (their binds are refused), sometimes real members.
+            let user = match dice.below(10) {
+                0 => "alice@example.com".to_string(),
+                1 => "bob@example.com".to_string(),
+                _ => format!("user{:03}@example.com", dice.below(250)),
+            };
             let (name, args) = match dice.below(3) {
                 0 => ("list_members", json!({"limit": 20, "query": "user1"})),
                 1 => ("get_user_access", json!({"email": user})),
@@ -132,7 +221,10 @@ async fn client(n: usize, url: String, until: Instant, counts: Arc<Counts>) {
             counts.calls.fetch_add(1, Ordering::Relaxed);
             match rpc(&http, &url, Some(&session), &call).await {
                 Some((_, answer)) if answer["result"]["isError"] == true => {
-                    counts.tool_errors.fetch_add(1, Ordering::Relaxed);
+                    let message = answer["result"]["content"][0]["text"]
+                        .as_str()
+                        .unwrap_or("(no text)");
+                    counts.tool_error(name, message);
                 }
                 Some((_, answer)) if answer.get("result").is_some() => {}
                 _ => {
@@ -232,11 +324,12 @@ async fn main() {
     while Instant::now() < until {
         let prefix = ["/csp/gateway/am/api/", "/v1alpha1/", "/k8s/"][dice.below(3) as usize];
         let method = ["GET", "PATCH", "PUT", "POST"][dice.below(4) as usize];
-        let fault = match dice.below(5) {
+        let fault = match dice.below(6) {
             0 => json!({"status": 500}),
             1 => json!({"status": 503}),
             2 => json!({"status": 429, "retry_after_secs": 1}),
             3 => json!({"status": 0, "delay_ms": 500}),
+            4 => json!({"status": 0, "reset": true}),
             _ => Value::Null,
         };
         if fault.is_null() {
@@ -279,5 +372,20 @@ async fn main() {
         counts.transport_failures.load(Ordering::Relaxed),
         rss_kib(pid),
     );
+    println!("tool errors by kind (count, class, kind; an example of each unexpected one):");
+    let kinds = counts.kinds.lock().unwrap();
+    let mut rows: Vec<_> = kinds.iter().collect();
+    rows.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(b.1.0.cmp(&a.1.0)));
+    let mut per_class: BTreeMap<Class, u64> = BTreeMap::new();
+    for ((class, kind), (count, example)) in rows {
+        *per_class.entry(*class).or_default() += count;
+        println!("{count:>7}  {class:?}  {kind}");
+        if *class == Class::Unexpected {
+            println!("         e.g. {example}");
+        }
+    }
+    for (class, count) in &per_class {
+        println!("{class:?}: {count}");
+    }
     assert_eq!(panics, 0, "the server panicked:\n{log}");
 }
