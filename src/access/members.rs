@@ -121,8 +121,22 @@ impl Cursor {
                 "the cursor was issued for other filters; pass the same status and query, or list again without a cursor",
             ));
         }
+        // A cursor is plain data the model can edit: refuse a position no listing reaches, before
+        // it becomes arithmetic or a request (an offset near usize::MAX once wrapped to page 1).
+        if cursor.offset > MAX_CURSOR_OFFSET {
+            return Err(past_the_end());
+        }
         Ok(cursor)
     }
+}
+
+/// Far beyond any org's members or invitations (CSP orgs hold thousands), far below overflow.
+const MAX_CURSOR_OFFSET: usize = 100_000_000;
+
+fn past_the_end() -> AccessError {
+    AccessError::invalid(
+        "the cursor points past the end of the list (it was edited, or the org shrank since); list again without a cursor",
+    )
 }
 
 fn fingerprint(filter: &MemberFilter) -> u64 {
@@ -174,6 +188,9 @@ pub async fn list_members(
                     Some(_) => MAX_MEMBERS_PAGE,
                 };
                 let page = directory.members_page(offset, want).await?;
+                if offset > page.total {
+                    return Err(past_the_end());
+                }
                 let fetched = page.members.len();
                 for (index, member) in page.members.into_iter().enumerate() {
                     let entry = MemberEntry::from_member(member);
@@ -216,7 +233,10 @@ pub async fn list_members(
         });
     }
     let pending = pending_invitations(directory, query).await?;
-    let start = position.offset.min(pending.len());
+    if position.offset > pending.len() {
+        return Err(past_the_end());
+    }
+    let start = position.offset;
     let room = limit - out.len();
     let end = (start + room).min(pending.len());
     // A page already full of members ends here; the invitations start the next one.

@@ -22,6 +22,7 @@ pub mod prompts;
 pub mod tools;
 pub mod transport;
 
+use futures::FutureExt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -324,8 +325,22 @@ impl ServerHandler for TanzuMcp {
             ))])
             .into());
         }
+        let name = request.name.clone();
         let call = ToolCallContext::new(self, request, context);
-        Ok(match self.router().call(call).await? {
+        // A bug that panics inside a tool must still answer the call: without this the task
+        // dies and the client waits forever (an edited cursor once did exactly that).
+        let outcome = std::panic::AssertUnwindSafe(self.router().call(call))
+            .catch_unwind()
+            .await;
+        let Ok(response) = outcome else {
+            tracing::error!(tool = %name, "tool call panicked");
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "internal error in {name}: the call stopped unexpectedly. Anything it changed is in \
+                 the audit log, and get_user_access shows the state now; please report this."
+            ))])
+            .into());
+        };
+        Ok(match response? {
             CallToolResponse::Complete(result) => portable::result(result).into(),
             other => other,
         })

@@ -85,3 +85,51 @@ async fn list_members_pages_through_the_demo_org_returning_each_person_once() {
     assert!(text(&bad).contains("cursor"), "{}", text(&bad));
     server.close().await;
 }
+
+/// The cursor is base64 JSON the model can decode and edit. An offset moved past the end (or to
+/// usize::MAX, which once overflowed into page 1 in release and panicked the call in debug) is
+/// refused as a cursor problem, promptly, and the server goes on answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_edited_cursor_past_the_end_is_refused_and_the_server_keeps_answering() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    let (sandbox, _base) = common::start_sandbox(DataSet::Demo).await;
+    let (_dir, toml) = common::write_config(&sandbox);
+    let server = connect(&toml, &[], TestClient::new(None), Protocol::Handshake).await;
+    let first = server.ok("list_members", json!({ "limit": 1 })).await;
+    let issued = first["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let decoded: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&issued).unwrap()).unwrap();
+
+    for offset in [json!(u64::MAX), json!(1_000_000_000u64), json!(5_000u64)] {
+        let mut edited = decoded.clone();
+        edited["o"] = offset.clone();
+        let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&edited).unwrap());
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            server.call("list_members", json!({ "limit": 1, "cursor": forged })),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("offset {offset}: no answer within 20 s"));
+        assert_eq!(
+            answer.is_error,
+            Some(true),
+            "offset {offset}: {}",
+            text(&answer)
+        );
+        assert!(
+            text(&answer).contains("cursor points past the end"),
+            "offset {offset}: {}",
+            text(&answer)
+        );
+    }
+    // Still serving, and the issued cursor still works.
+    let second = server
+        .ok("list_members", json!({ "limit": 1, "cursor": issued }))
+        .await;
+    assert_eq!(second["members"].as_array().map(Vec::len), Some(1));
+    server.close().await;
+}

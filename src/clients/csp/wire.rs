@@ -27,7 +27,7 @@ fn am(base: &Url, rest: &[&str]) -> Url {
 pub fn members_url(base: &Url, org: &str, start: usize, limit: usize) -> Url {
     let mut url = am(base, &["v2", "orgs", org, "users"]);
     url.query_pairs_mut()
-        .append_pair("pageStart", &(start + 1).to_string())
+        .append_pair("pageStart", &start.saturating_add(1).to_string())
         .append_pair("pageLimit", &limit.clamp(1, MAX_PAGE_LIMIT).to_string());
     url
 }
@@ -70,7 +70,7 @@ pub fn revoke_invitation_url(base: &Url, org: &str, id: &str) -> Url {
 pub fn groups_url(base: &Url, org: &str, start: usize, limit: usize) -> Url {
     let mut url = am(base, &["orgs", org, "groups"]);
     url.query_pairs_mut()
-        .append_pair("pageStart", &(start + 1).to_string())
+        .append_pair("pageStart", &start.saturating_add(1).to_string())
         .append_pair("pageLimit", &limit.clamp(1, MAX_PAGE_LIMIT).to_string());
     url
 }
@@ -81,7 +81,7 @@ pub fn groups_url(base: &Url, org: &str, start: usize, limit: usize) -> Url {
 pub fn group_users_url(base: &Url, org: &str, group_id: &str, start: usize, limit: usize) -> Url {
     let mut url = am(base, &["orgs", org, "groups", group_id, "users"]);
     url.query_pairs_mut()
-        .append_pair("pageStart", &(start + 1).to_string())
+        .append_pair("pageStart", &start.saturating_add(1).to_string())
         .append_pair("pageLimit", &limit.clamp(1, MAX_PAGE_LIMIT).to_string());
     url
 }
