@@ -6,7 +6,7 @@
 
 use crate::api_shapes::{assert_same_shape, fixture};
 use crate::support::common::{self, ORG_ID, access_token, get_json, http, token_for};
-use crate::support::mcp::{Protocol, TestClient, connect};
+use crate::support::mcp::{Protocol, TestClient, connect, connect_token_mode};
 use serde_json::json;
 use tanzu_mcp::sandbox::DataSet;
 
@@ -112,13 +112,7 @@ async fn with_a_member_token_user_access_warns_that_roles_are_unknown() {
 
     // A revocation plan says it cannot tell whether bob is the last owner, rather than
     // showing a removal of someone "with no roles".
-    let server = connect(
-        &toml,
-        &["--confirm", "token"],
-        TestClient::new(None),
-        Protocol::Handshake,
-    )
-    .await;
+    let server = connect_token_mode(&toml).await;
     let plan = server
         .call("revoke_all_access", json!({ "email": "bob@example.com" }))
         .await

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tanzu_mcp::sandbox::DataSet;
 
 use crate::support::common;
-use crate::support::mcp::{Connected, Protocol, TestClient, connect, text};
+use crate::support::mcp::{Connected, Protocol, TestClient, connect, connect_token_mode, text};
 
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
@@ -169,13 +169,7 @@ async fn confirm_flow(
 async fn every_tools_results_validate_against_its_own_output_schema() {
     let (sandbox, base) = common::start_sandbox(DataSet::Demo).await;
     let (_dir, toml) = common::write_config(&sandbox);
-    let automation = connect(
-        &toml,
-        &["--confirm", "token"],
-        TestClient::new(None),
-        Protocol::Handshake,
-    )
-    .await;
+    let automation = connect_token_mode(&toml).await;
     // A client that cannot ask a human, with no browser: privileged writes fail closed.
     let no_human = connect(&toml, &[], TestClient::new(None), Protocol::Handshake).await;
     let schemas = Schemas::of(&automation).await;

@@ -9,7 +9,9 @@ use serde_json::json;
 use tanzu_mcp::sandbox::DataSet;
 
 use crate::support::common;
-use crate::support::mcp::{Protocol, SandboxView, TestClient, connect, kubectl_json};
+use crate::support::mcp::{
+    Protocol, SandboxView, TestClient, connect, connect_token_mode, kubectl_json,
+};
 
 const CAROL: &str = "carol@example.com";
 const DANA: &str = "dana.newcomer@example.com";
@@ -176,13 +178,7 @@ async fn not_accepted_in_time_binds_nothing_and_the_same_call_finishes_later() {
 async fn a_privileged_grant_waits_for_a_human_and_bad_arguments_change_nothing() {
     let (sandbox, _base) = common::start_sandbox(DataSet::Demo).await;
     let (dir, toml) = common::write_config(&sandbox);
-    let server = connect(
-        &toml,
-        &["--confirm", "token"],
-        TestClient::new(None),
-        Protocol::Handshake,
-    )
-    .await;
+    let server = connect_token_mode(&toml).await;
     let args = json!({ "email": "bob@example.com", "role": "admin", "scope": { "kind": "tap_cluster", "name": "tap-dev", "namespace": "apps" } });
     let out = server.ok("provision_user", args.clone()).await;
     assert_eq!(out["status"], "confirmation_required", "{out:#}");
@@ -232,13 +228,7 @@ async fn an_invitation_awaiting_approval_reports_the_person_as_not_invited() {
     let (_dir, toml) = common::write_config(&sandbox);
     let view = SandboxView::new(&sandbox.base_url(), sandbox.api_token(), sandbox.org_id()).await;
     let invitations_path = format!("/csp/gateway/am/api/orgs/{}/invitations", sandbox.org_id());
-    let server = connect(
-        &toml,
-        &["--confirm", "token"],
-        TestClient::new(None),
-        Protocol::Handshake,
-    )
-    .await;
+    let server = connect_token_mode(&toml).await;
     let newcomer = "erin.newcomer@example.com";
     let args = json!({ "email": newcomer, "org_role": "org_owner", "role": "app-viewer", "scope": { "kind": "tap_cluster", "name": "tap-dev", "namespace": "apps" } });
     let out = server.ok("provision_user", args.clone()).await;

@@ -4,11 +4,31 @@
 
 use serde_json::{Value, json};
 
-use crate::http_limits::serve_logging;
+use crate::http_limits::{Served, serve_logging};
 use crate::support::transport::initialize_request;
 
 const CI: &str = "ci-secret-0123456789abcdef";
 const IDE: &str = "ide-secret-fedcba9876543210";
+
+/// `serve --transport http` at trace level with the two bearer credentials, `--confirm mode`
+/// and an audit log at `audit`.
+async fn serve_two_credentials_at_trace(mode: &str, audit: &std::path::Path) -> Served {
+    serve_logging(
+        "trace",
+        &[
+            "--auth-token-env",
+            "CI_TOKEN",
+            "--auth-token-env",
+            "IDE_TOKEN",
+            "--confirm",
+            mode,
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+        &[("CI_TOKEN", CI), ("IDE_TOKEN", IDE)],
+    )
+    .await
+}
 
 /// The JSON-RPC answer in a Streamable HTTP response (plain JSON or one SSE `data:` line).
 fn answer(body: &str) -> Value {
@@ -24,21 +44,7 @@ fn answer(body: &str) -> Value {
 async fn trace_logs_and_audit_hold_no_bearer_secret_session_id_or_confirmation_token() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let server = serve_logging(
-        "trace",
-        &[
-            "--auth-token-env",
-            "CI_TOKEN",
-            "--auth-token-env",
-            "IDE_TOKEN",
-            "--confirm",
-            "token",
-            "--audit-log",
-            audit.to_str().unwrap(),
-        ],
-        &[("CI_TOKEN", CI), ("IDE_TOKEN", IDE)],
-    )
-    .await;
+    let server = serve_two_credentials_at_trace("token", &audit).await;
     let http = reqwest::Client::new();
     let url = format!("http://{}/mcp", server.addr);
     let post = async |token: &str, session: Option<&str>, body: Value| -> (u16, String) {
@@ -215,21 +221,7 @@ async fn alice_is_member(url: &str, bearer: &str) -> bool {
 async fn a_2026_request_state_answers_only_to_its_credential_and_stays_out_of_logs() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let server = serve_logging(
-        "trace",
-        &[
-            "--auth-token-env",
-            "CI_TOKEN",
-            "--auth-token-env",
-            "IDE_TOKEN",
-            "--confirm",
-            "elicit",
-            "--audit-log",
-            audit.to_str().unwrap(),
-        ],
-        &[("CI_TOKEN", CI), ("IDE_TOKEN", IDE)],
-    )
-    .await;
+    let server = serve_two_credentials_at_trace("elicit", &audit).await;
     let url = format!("http://{}/mcp", server.addr);
     let args = json!({"email": "alice@example.com"});
 

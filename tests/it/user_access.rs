@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::support::common;
-use crate::support::mcp::{Protocol, TestClient, connect};
+use crate::support::mcp::{Protocol, TestClient, connect, connect_token_mode};
 use serde_json::json;
 use tanzu_mcp::sandbox::DataSet;
 
@@ -124,13 +124,7 @@ async fn a_grant_shows_its_subject_only_when_spelled_otherwise_than_the_email() 
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let server = connect(
-        &toml,
-        &["--confirm", "token"],
-        TestClient::new(None),
-        Protocol::Handshake,
-    )
-    .await;
+    let server = connect_token_mode(&toml).await;
     let alice = server
         .ok("get_user_access", json!({ "email": "alice@example.com" }))
         .await;

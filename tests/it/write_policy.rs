@@ -6,7 +6,7 @@
 use serde_json::json;
 use tanzu_mcp::sandbox::DataSet;
 
-use crate::support::mcp::{Protocol, SandboxView, TestClient, connect, text};
+use crate::support::mcp::{Protocol, SandboxView, TestClient, connect, connect_token_mode, text};
 use crate::support::{common, mcp};
 
 const BOB: &str = "bob@example.com";
@@ -189,13 +189,7 @@ async fn in_token_mode_a_privileged_grant_runs_only_with_its_token() {
         view,
         org,
     } = Demo::start().await;
-    let server = connect(
-        &toml,
-        &["--confirm", "token"],
-        TestClient::new(None),
-        Protocol::Handshake,
-    )
-    .await;
+    let server = connect_token_mode(&toml).await;
     let args =
         json!({ "email": BOB, "role": "organization.edit", "scope": { "kind": "organization" } });
     let first = server.ok("bind_role", args.clone()).await;

@@ -127,6 +127,18 @@ pub async fn connect(
     connect_logging(toml, extra, handler, protocol, "debug").await
 }
 
+/// [`connect`] in `--confirm token` mode with a client that cannot elicit: the usual way a test
+/// reaches a gated tool's plan and then runs it with the token.
+pub async fn connect_token_mode(toml: &Path) -> Connected {
+    connect(
+        toml,
+        &["--confirm", "token"],
+        TestClient::new(None),
+        Protocol::Handshake,
+    )
+    .await
+}
+
 /// [`connect`] with the server's log filter (`TANZU_MCP_LOG`) chosen by the test.
 pub async fn connect_logging(
     toml: &Path,
